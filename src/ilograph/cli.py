@@ -1,0 +1,176 @@
+"""The ``ilograph`` command: parse arguments, call the library, format output, map exit codes.
+
+Exit codes: 0 success (warnings allowed), 1 the sources do not conform (or a release check
+failed), 2 unreadable input (syntax error, bad settings, unknown query), 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from . import __version__
+from .errors import IlographError, LoadError, ValidationFailed
+
+EXIT_OK, EXIT_INVALID, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--project", metavar="DIR", default=argparse.SUPPRESS,
+                        help="project folder laid out as ontology/ data/ shapes/ queries/ (default: current folder)")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="print only results and errors")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="print each step, and tracebacks of internal errors")
+
+    parser = argparse.ArgumentParser(prog="ilograph", parents=[common],
+                                     description="Validate, build, query and publish a knowledge graph.",
+                                     epilog="Exit codes: 0 ok, 1 does not conform, 2 bad input, 3 internal error.")
+    parser.add_argument("--version", action="version", version=f"ilograph {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", parents=[common], help="check ontology and data against the shapes and OWL RL")
+    p.add_argument("--format", choices=("text", "turtle", "json"), default="text", help="report format (default: text)")
+
+    p = sub.add_parser("build", parents=[common], help="validate, then write a release (dumps, checksums)")
+    p.add_argument("--out", metavar="DIR", help="release folder (default: PROJECT/dist)")
+
+    p = sub.add_parser("query", parents=[common], help="run a named query (queries/NAME.rq) or a .rq file")
+    p.add_argument("name", metavar="NAME|FILE")
+    p.add_argument("--format", default="table",
+                   choices=("table", "json", "xml", "csv", "tsv", "turtle", "ntriples", "jsonld", "rdfxml"),
+                   help="output format (default: table)")
+
+    sub.add_parser("queries", parents=[common], help="list the named queries and their questions")
+
+    p = sub.add_parser("verify", parents=[common], help="check a release folder against its SHA256SUMS")
+    p.add_argument("dir", metavar="DIR", nargs="?", help="release folder (default: PROJECT/dist)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code (never raises for expected errors)."""
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage or --help
+        return int(exc.code or 0) and EXIT_INPUT
+    quiet = getattr(args, "quiet", False)
+    verbose = getattr(args, "verbose", False)
+    project_dir = getattr(args, "project", ".")
+
+    def say(message: str) -> None:
+        if verbose:
+            print(f"ilograph: {message}", file=err)
+
+    try:
+        from .project import open_project
+        project = open_project(project_dir)
+        if not project.configured and not quiet:
+            print(f"ilograph: note: {project.root}/ilograph.toml not found; base IRI is {project.base}", file=err)
+        handler = {"validate": _validate, "build": _build, "query": _query, "queries": _queries,
+                   "verify": _verify}[args.command]
+        return handler(project, args, out, err, say, quiet)
+    except ValidationFailed as exc:
+        from .report import as_text
+        err.write(as_text(exc.report))  # type: ignore[arg-type]
+        print(f"ilograph: {exc}", file=err)
+        return EXIT_INVALID
+    except LoadError as exc:
+        print(f"ilograph: syntax error: {exc}", file=err)
+        return EXIT_INPUT
+    except IlographError as exc:
+        print(f"ilograph: {exc}", file=err)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ilograph: interrupted", file=err)
+        return 130
+    except Exception as exc:  # an internal error: say so plainly, trace only on request
+        if verbose:
+            import traceback
+            traceback.print_exc(file=err)
+        print(f"ilograph: internal error: {type(exc).__name__}: {exc} (run with --verbose for details, and please report it)",
+              file=err)
+        return EXIT_INTERNAL
+
+
+def _validate(project, args, out, err, say, quiet) -> int:
+    from .load import load, load_shapes
+    from .report import as_json, as_text, as_turtle
+    from .validate import validate
+
+    say("loading sources")
+    sources = load(project)
+    shapes, shape_files = load_shapes(project)
+    say(f"loaded {len(sources)} triples from {len(sources.files)} files; {len(shape_files)} shape files")
+    report = validate(sources, shapes)
+    render = {"text": as_text, "json": as_json, "turtle": as_turtle}[args.format]
+    text = render(report)
+    if args.format == "text" and quiet and report.conforms:
+        text = ""
+    out.write(text)
+    return EXIT_OK if report.conforms else EXIT_INVALID
+
+
+def _build(project, args, out, err, say, quiet) -> int:
+    from .release import build
+
+    target = Path(args.out) if args.out else None
+    release = build(project, target, progress=say)
+    if not quiet:
+        warnings = release.report.count("Warning")
+        print(f"release {release.id}: {release.triples} triples, {len(release.files)} files"
+              + (f", {warnings} warning(s) (see validation-report.ttl)" if warnings else "")
+              + (" (unchanged)" if release.reused else ""), file=out)
+        print(f"written to {release.path}", file=out)
+    return EXIT_OK
+
+
+def _query(project, args, out, err, say, quiet) -> int:
+    from .load import load
+    from .query import as_table, execute, find_query, serialize
+    from .release import STANDARD_PREFIXES
+
+    named = find_query(project, args.name)
+    sources = load(project)
+    result = execute(sources.store, named.text, base_iri=project.base)
+    if args.format == "table":
+        import pyoxigraph as ox
+        if isinstance(result, ox.QueryTriples):
+            out.write(serialize(result, "turtle").decode("utf-8"))
+        else:
+            if not quiet:
+                print(f"# {named.question}", file=out)
+            out.write(as_table(result, {**STANDARD_PREFIXES, **sources.prefixes()}))
+        return EXIT_OK
+    out.write(serialize(result, args.format).decode("utf-8"))
+    return EXIT_OK
+
+
+def _queries(project, args, out, err, say, quiet) -> int:
+    from .query import named_queries
+
+    for q in named_queries(project):
+        print(f"{q.name}\t{q.question}", file=out)
+    return EXIT_OK
+
+
+def _verify(project, args, out, err, say, quiet) -> int:
+    from .release import verify
+
+    folder = Path(args.dir) if args.dir else project.root / "dist"
+    if not folder.is_dir():
+        print(f"ilograph: {folder}: no release folder (run `ilograph build` first)", file=err)
+        return EXIT_INPUT
+    problems = verify(folder)
+    for p in problems:
+        print(f"{folder}/{p}", file=out)
+    if not problems and not quiet:
+        print(f"{folder}: every file matches SHA256SUMS", file=out)
+    return EXIT_INVALID if problems else EXIT_OK
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""A project: the folder of sources (ontology/, data/, shapes/, queries/) and its settings.
+
+Settings come from one place, ``ilograph.toml`` at the project root. A folder without that file
+is still a project: the base IRI then defaults to a ``file:`` IRI of the folder, which is enough to
+validate and build, and ``ilograph`` says so in its output.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError, InputError
+
+CONFIG_FILE = "ilograph.toml"
+RDF_SUFFIXES = {".ttl": "turtle", ".nt": "n-triples", ".rdf": "rdf/xml", ".owl": "rdf/xml"}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """What the published dataset says about itself (used by releases and catalogue records)."""
+
+    base: str
+    title: str = "Untitled dataset"
+    description: str = ""
+    license: str = "https://creativecommons.org/licenses/by/4.0/"
+    version: str = "0.0.0"
+    issued: str | None = None
+    modified: str | None = None
+    publisher: str | None = None
+    publisher_name: str | None = None
+    contact: str | None = None
+    keywords: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    release_name: str = "graph"
+
+
+@dataclass(frozen=True)
+class Project:
+    """A frozen view of a project folder. Build it with :func:`open_project`."""
+
+    root: Path
+    dataset: Dataset
+    configured: bool = True
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def base(self) -> str:
+        return self.dataset.base
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.root / "shapes"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def checks_dir(self) -> Path:
+        return self.queries_dir / "checks"
+
+    def graph_iri(self, path: Path) -> str:
+        """The named graph a source file is loaded into: ``<base>graph/<path without suffix>``.
+
+        Data files map to ``graph/<stem>``; ontology files to ``graph/ontology/<stem>``.
+        """
+        path = path.resolve()
+        for folder, prefix in ((self.data_dir, ""), (self.ontology_dir, "ontology/")):
+            try:
+                rel = path.relative_to(folder.resolve())
+            except ValueError:
+                continue
+            return f"{self.base}graph/{prefix}{rel.with_suffix('').as_posix()}"
+        raise InputError(f"{path}: not inside {self.data_dir} or {self.ontology_dir}")
+
+    def sources(self, folder: Path) -> list[Path]:
+        """RDF files of a folder, recursively, in a stable order."""
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in RDF_SUFFIXES)
+
+    def named_queries(self) -> list[Path]:
+        if not self.queries_dir.is_dir():
+            return []
+        return sorted(self.queries_dir.glob("*.rq"))
+
+
+def open_project(root: str | Path = ".") -> Project:
+    """Read the project at ``root``.
+
+    Raises :class:`InputError` when the folder or its ``data/`` is missing and :class:`ConfigError`
+    when ``ilograph.toml`` is malformed.
+    """
+    root = Path(root).resolve()
+    if not root.is_dir():
+        raise InputError(f"{root}: no such project folder (give --project DIR)")
+    if not (root / "data").is_dir() and not (root / "ontology").is_dir():
+        raise InputError(f"{root}: not an ilograph project: it has neither data/ nor ontology/ "
+                         f"(a project is a folder laid out as ontology/ data/ shapes/ queries/)")
+    config_path = root / CONFIG_FILE
+    if not config_path.exists():
+        return Project(root=root, dataset=Dataset(base=root.as_uri() + "/"), configured=False)
+    try:
+        config = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_path}: {exc}") from exc
+    section = config.get("dataset")
+    if not isinstance(section, dict):
+        raise ConfigError(f"{config_path}: a [dataset] table is required")
+    base = section.get("base")
+    if not isinstance(base, str) or not base.startswith(("http://", "https://")) or not base.endswith("/"):
+        raise ConfigError(f"{config_path}: [dataset] base must be an http(s) IRI ending in '/', e.g. "
+                          f'base = "https://example.org/mygraph/"')
+    known = {f for f in Dataset.__dataclass_fields__}
+    values = {}
+    for key, value in section.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise ConfigError(f"{config_path}: unknown setting [dataset] {key}; known: "
+                              + ", ".join(sorted(k.replace('_', '-') for k in known)))
+        if name in ("keywords", "themes"):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{config_path}: [dataset] {key} must be a list of strings")
+            value = tuple(value)
+        elif not isinstance(value, str):
+            raise ConfigError(f"{config_path}: [dataset] {key} must be a string")
+        values[name] = value
+    extra = {k: v for k, v in config.items() if k != "dataset"}
+    return Project(root=root, dataset=Dataset(**values), configured=True, extra=extra)

@@ -1,0 +1,402 @@
+"""Write a release: deterministic dumps in every common RDF format, gzip copies, the JSON-LD
+context, the validation report, a manifest and ``SHA256SUMS``; written beside the target and
+swapped in atomically.
+
+Layout: ``<out>`` is a symbolic link to ``<parent>/.<name>.releases/<release id>/``, where the id is
+the digest of the release's content. Switching releases is one atomic ``rename`` of the link, so a
+reader sees the old release or the new one, never a half-written folder; an interrupted build
+leaves at most an unused staging folder, which the next build removes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pyoxigraph as ox
+import rdflib
+
+from . import __version__
+from .errors import ReleaseError, ValidationFailed
+from .load import Sources, load, load_shapes
+from .project import Project
+from .report import as_graph
+from .validate import Report, validate
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+STANDARD_PREFIXES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": XSD,
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "org": "http://www.w3.org/ns/org#",
+    "schema": "https://schema.org/",
+    "vann": "http://purl.org/vocab/vann/",
+    "eli": "http://data.europa.eu/eli/ontology#",
+    "sh": "http://www.w3.org/ns/shacl#",
+}
+
+MEDIA_TYPES = {
+    ".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads",
+    ".trig": "application/trig", ".jsonld": "application/ld+json", ".rdf": "application/rdf+xml",
+    ".json": "application/json", ".gz": "application/gzip", "SHA256SUMS": "text/plain",
+}
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class Release:
+    """A written release: where it is, its id and its files."""
+
+    path: Path
+    id: str
+    files: tuple[ReleaseFile, ...]
+    report: Report
+    triples: int
+    reused: bool = False
+
+
+def media_type(name: str) -> str:
+    if name in MEDIA_TYPES:
+        return MEDIA_TYPES[name]
+    return MEDIA_TYPES.get(Path(name).suffix, "application/octet-stream")
+
+
+# --- deterministic serialization --------------------------------------------------------------
+
+def _sort_key(q: ox.Quad) -> tuple[str, str, str, str]:
+    g = "" if isinstance(q.graph_name, ox.DefaultGraph) else str(q.graph_name)
+    return (g, str(q.subject), str(q.predicate), str(q.object))
+
+
+def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
+    """Quads with blank nodes relabelled canonically and sorted, so output is byte-stable."""
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return sorted(dataset, key=_sort_key)
+
+
+def _triples(quads: list[ox.Quad]) -> list[ox.Triple]:
+    seen: set = set()
+    out = []
+    for q in quads:
+        t = q.triple
+        if t not in seen:
+            seen.add(t)
+            out.append(t)
+    out.sort(key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+    return out
+
+
+def write_rdf(path: Path, items: list, fmt: ox.RdfFormat, prefixes: dict[str, str]) -> None:
+    kwargs = {}
+    if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
+        kwargs["prefixes"] = prefixes
+    with path.open("wb") as out:
+        ox.serialize(items, out, fmt, **kwargs)
+
+
+def jsonld_context(sources: Sources, prefixes: dict[str, str]) -> dict:
+    """A curated JSON-LD context generated from the ontology, so it cannot drift from it.
+
+    Every vocabulary term gets its local name; object properties are typed ``@id``; datatype
+    properties with one XSD range are typed with it; labels and descriptions are language maps.
+    """
+    OWL = "http://www.w3.org/2002/07/owl#"
+    RDF_TYPE = ox.NamedNode(STANDARD_PREFIXES["rdf"] + "type")
+    RANGE = ox.NamedNode(STANDARD_PREFIXES["rdfs"] + "range")
+    kinds: dict[str, str] = {}
+    ranges: dict[str, list[str]] = {}
+    for q in sources.quads(("ontology",)):
+        if not isinstance(q.subject, ox.NamedNode):
+            continue
+        if q.predicate == RDF_TYPE and q.object.value in (OWL + "Class", OWL + "ObjectProperty",
+                                                          OWL + "DatatypeProperty", OWL + "AnnotationProperty"):
+            kinds.setdefault(q.subject.value, q.object.value[len(OWL):])
+        elif q.predicate == RANGE and isinstance(q.object, ox.NamedNode):
+            ranges.setdefault(q.subject.value, []).append(q.object.value)
+    ctx: dict[str, object] = {"id": "@id", "type": "@type"}
+    ctx.update({p: ns for p, ns in sorted(prefixes.items())})
+    for name, (iri, container) in {
+        "label": (STANDARD_PREFIXES["rdfs"] + "label", "@language"),
+        "prefLabel": (STANDARD_PREFIXES["skos"] + "prefLabel", "@language"),
+        "altLabel": (STANDARD_PREFIXES["skos"] + "altLabel", "@language"),
+        "definition": (STANDARD_PREFIXES["skos"] + "definition", "@language"),
+        "description": (STANDARD_PREFIXES["dcterms"] + "description", "@language"),
+        "title": (STANDARD_PREFIXES["dcterms"] + "title", "@language"),
+    }.items():
+        ctx[name] = {"@id": iri, "@container": container}
+    taken = set(ctx)
+    for iri in sorted(kinds):
+        local = iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        if not local or local in taken:
+            continue
+        taken.add(local)
+        kind = kinds[iri]
+        if kind == "Class":
+            ctx[local] = iri
+        elif kind == "ObjectProperty":
+            ctx[local] = {"@id": iri, "@type": "@id"}
+        else:
+            rng = ranges.get(iri, [])
+            if len(rng) == 1 and rng[0].startswith(XSD) and rng[0] != XSD + "string":
+                ctx[local] = {"@id": iri, "@type": rng[0]}
+            else:
+                ctx[local] = iri
+    return {"@context": ctx}
+
+
+def write_jsonld(path: Path, triples: list[ox.Triple], context: dict) -> None:
+    """Compact JSON-LD with the curated context inline (no remote context to fetch)."""
+    graph = rdflib.Graph()
+    from .load import to_rdflib
+    for t in triples:
+        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+    text = graph.serialize(format="json-ld", context=context["@context"], auto_compact=True, indent=2)
+    path.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
+
+
+def gzip_file(path: Path) -> Path:
+    """A byte-stable gzip copy (no file name, mtime 0)."""
+    target = path.with_name(path.name + ".gz")
+    with path.open("rb") as src, target.open("wb") as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
+            shutil.copyfileobj(src, gz, 1 << 20)
+    return target
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sources_digest(project: Project) -> str:
+    """Digest of everything a release is made from: sources, settings and the tool's version."""
+    digest = hashlib.sha256(f"ilograph {__version__}\n".encode())
+    files = []
+    for folder in (project.ontology_dir, project.data_dir, project.shapes_dir, project.checks_dir):
+        files += project.sources(folder) if folder != project.checks_dir else sorted(folder.glob("*.rq")) if folder.is_dir() else []
+    config = project.root / "ilograph.toml"
+    if config.exists():
+        files.append(config)
+    for path in sorted(set(files)):
+        digest.update(path.relative_to(project.root).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+# --- the release ------------------------------------------------------------------------------
+
+Step = Callable[[str], None]
+
+
+def build(project: Project, out: Path | None = None, *, progress: Step | None = None) -> Release:
+    """Load, validate and write a release of ``project`` to ``out`` (default ``<project>/dist``).
+
+    Raises :class:`~ilograph.errors.LoadError` for unreadable sources,
+    :class:`~ilograph.errors.ValidationFailed` when validation finds a violation (no release is
+    written), and :class:`~ilograph.errors.ReleaseError` when the release cannot be written (the
+    previous release is left in place).
+    """
+    say = progress or (lambda _msg: None)
+    out = (out or project.root / "dist").absolute()
+    say("loading sources")
+    sources = load(project)
+    shapes, _ = load_shapes(project)
+    say(f"validating {len(sources)} triples")
+    report = validate(sources, shapes)
+    if not report.conforms:
+        raise ValidationFailed(report)
+    releases = out.parent / f".{out.name}.releases"
+    try:
+        releases.mkdir(parents=True, exist_ok=True)
+        _clean_staging(releases)
+        staging = Path(tempfile.mkdtemp(prefix="staging-", dir=releases))
+    except OSError as exc:
+        raise ReleaseError(f"cannot create the release folder beside {out}: {exc}") from exc
+    try:
+        files, triples = _write_files(project, sources, report, staging, say)
+        release_id = hashlib.sha256((staging / "SHA256SUMS").read_bytes()).hexdigest()[:16]
+        final = releases / release_id
+        previous = _target_name(out)
+        reused = final.is_dir() and _verify(final)
+        if reused:
+            shutil.rmtree(staging)
+        else:
+            if final.exists():
+                shutil.rmtree(final)
+            os.rename(staging, final)
+            _fsync_dir(releases)
+        _point(out, final)
+        _prune(releases, keep={final.name, previous})
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ReleaseError(f"could not write the release ({exc}); the previous release at {out} is untouched") from exc
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    say(f"release {release_id} at {out}")
+    return Release(path=out, id=release_id, files=files, report=report, triples=triples, reused=reused)
+
+
+def _write_files(project: Project, sources: Sources, report: Report, folder: Path,
+                 say: Step) -> tuple[tuple[ReleaseFile, ...], int]:
+    name = project.dataset.release_name
+    prefixes = dict(STANDARD_PREFIXES)
+    for p, ns in sources.prefixes().items():
+        if p not in prefixes and ns not in prefixes.values():
+            prefixes[p] = ns
+    say("canonicalizing")
+    quads = canonical_quads(sources.store)
+    triples = _triples(quads)
+    onto_graphs = set(sources.ontology_graphs)
+    onto = _triples([q for q in quads if str(q.graph_name.value) in onto_graphs])
+    written: list[Path] = []
+
+    def emit(path: Path, items: list, fmt: ox.RdfFormat) -> None:
+        say(f"writing {path.name}")
+        write_rdf(path, items, fmt, prefixes)
+        written.append(path)
+
+    emit(folder / f"{name}.ttl", triples, ox.RdfFormat.TURTLE)
+    emit(folder / f"{name}.nt", triples, ox.RdfFormat.N_TRIPLES)
+    emit(folder / f"{name}.rdf", triples, ox.RdfFormat.RDF_XML)
+    emit(folder / f"{name}.trig", quads, ox.RdfFormat.TRIG)
+    emit(folder / f"{name}.nq", quads, ox.RdfFormat.N_QUADS)
+    context = jsonld_context(sources, prefixes)
+    (folder / "context.jsonld").write_text(json.dumps(context, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    written.append(folder / "context.jsonld")
+    say(f"writing {name}.jsonld")
+    write_jsonld(folder / f"{name}.jsonld", triples, context)
+    written.append(folder / f"{name}.jsonld")
+    if onto:
+        emit(folder / "ontology.ttl", onto, ox.RdfFormat.TURTLE)
+        emit(folder / "ontology.rdf", onto, ox.RdfFormat.RDF_XML)
+        write_jsonld(folder / "ontology.jsonld", onto, context)
+        written.append(folder / "ontology.jsonld")
+    for suffix in ("ttl", "nt", "nq", "trig", "rdf", "jsonld"):
+        say(f"compressing {name}.{suffix}")
+        written.append(gzip_file(folder / f"{name}.{suffix}"))
+    report_graph = as_graph(report)
+    report_quads = [ox.Quad(*(_to_ox(t) for t in triple)) for triple in report_graph]
+    write_rdf(folder / "validation-report.ttl", _triples(canonical_quads(report_quads)), ox.RdfFormat.TURTLE,
+              {"sh": STANDARD_PREFIXES["sh"], "dcterms": STANDARD_PREFIXES["dcterms"],
+               "rdfs": STANDARD_PREFIXES["rdfs"]})
+    written.append(folder / "validation-report.ttl")
+    say("checksums")
+    entries = [ReleaseFile(p.name, p.stat().st_size, sha256(p), media_type(p.name)) for p in sorted(written)]
+    manifest = {
+        "dataset": {"base": project.base, "title": project.dataset.title, "version": project.dataset.version},
+        "generator": f"ilograph {__version__}",
+        "sources_digest": sources_digest(project),
+        "triples": len(triples),
+        "quads": len(quads),
+        "graphs": sorted({str(q.graph_name.value) for q in quads}),
+        "conforms": report.conforms,
+        "warnings": report.count("Warning"),
+        "files": [e.__dict__ for e in entries],
+    }
+    (folder / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    entries.append(ReleaseFile("release.json", (folder / "release.json").stat().st_size,
+                               sha256(folder / "release.json"), media_type("release.json")))
+    entries.sort(key=lambda e: e.name)
+    (folder / "SHA256SUMS").write_text("".join(f"{e.sha256}  {e.name}\n" for e in entries), encoding="ascii")
+    for p in folder.iterdir():
+        with p.open("rb") as f:
+            os.fsync(f.fileno())
+    _fsync_dir(folder)
+    return tuple(entries), len(triples)
+
+
+def _to_ox(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    if term.datatype:
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+    return ox.Literal(str(term))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _target_name(out: Path) -> str | None:
+    return Path(os.readlink(out)).name if out.is_symlink() else None
+
+
+def _point(out: Path, final: Path) -> None:
+    """Atomically make ``out`` a link to ``final`` (a relative link, so the folder can be moved)."""
+    link = out.parent / f".{out.name}.link-{os.getpid()}"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    os.symlink(os.path.relpath(final, out.parent), link)
+    if out.exists() and not out.is_symlink():
+        # A plain folder from elsewhere: move it aside first (kept as <out>.previous).
+        aside = out.parent / f"{out.name}.previous"
+        if aside.exists():
+            shutil.rmtree(aside)
+        os.rename(out, aside)
+    os.replace(link, out)
+    _fsync_dir(out.parent)
+
+
+def _clean_staging(releases: Path) -> None:
+    for p in releases.glob("staging-*"):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _prune(releases: Path, keep: set[str | None]) -> None:
+    """Keep the current and the previous release (a server may still be reading the previous)."""
+    for p in releases.iterdir():
+        if p.is_dir() and p.name not in keep and not p.name.startswith("staging-"):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _verify(folder: Path) -> bool:
+    return not verify(folder)
+
+
+def verify(folder: Path) -> list[str]:
+    """Check a release folder against its ``SHA256SUMS``; returns the problems (empty when intact)."""
+    sums = folder / "SHA256SUMS"
+    if not sums.is_file():
+        return [f"{sums}: missing"]
+    problems = []
+    for line in sums.read_text(encoding="ascii", errors="replace").splitlines():
+        digest, _, name = line.partition("  ")
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif sha256(path) != digest:
+            problems.append(f"{name}: checksum mismatch")
+    return problems

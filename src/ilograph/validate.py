@@ -1,0 +1,378 @@
+"""Validate loaded sources: SHACL (pySHACL), OWL RL consistency (owlrl), the vocabulary check,
+and SPARQL checks (``*-violation.rq``), folded into one :class:`Report`.
+
+The library never prints: :mod:`ilograph.report` renders a Report as text, JSON or Turtle.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import OWL, RDF, RDFS, SH, DefinedNamespace
+import rdflib.namespace as rdflib_namespaces
+
+from .load import Sources
+
+VIOLATION, WARNING, INFO = "Violation", "Warning", "Info"
+_STANDARD = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL), "sh": str(SH),
+             "xsd": "http://www.w3.org/2001/XMLSchema#", "skos": "http://www.w3.org/2004/02/skos/core#",
+             "dcterms": "http://purl.org/dc/terms/", "prov": "http://www.w3.org/ns/prov#"}
+_SEVERITY = {SH.Violation: VIOLATION, SH.Warning: WARNING, SH.Info: INFO}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validation result, located in the sources where possible."""
+
+    severity: str
+    focus: str
+    message: str
+    engine: str  # pyshacl | owlrl | vocabulary | sparql
+    path: str | None = None
+    value: str | None = None
+    shape: str | None = None
+    component: str | None = None
+    file: str | None = None
+    line: int | None = None
+    hint: str | None = None
+
+    def sort_key(self) -> tuple:
+        return (self.file or "~", self.focus, self.line or 0, self.severity, self.shape or "",
+                self.path or "", self.value or "", self.message)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of validation. ``conforms`` is true when there is no Violation (warnings allowed)."""
+
+    findings: tuple[Finding, ...]
+    engines: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def conforms(self) -> bool:
+        return not any(f.severity == VIOLATION for f in self.findings)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+# --- the vocabulary check ---------------------------------------------------------------------
+
+_DECLARING_TYPES = {str(t) for t in (OWL.Class, RDFS.Class, OWL.ObjectProperty, OWL.DatatypeProperty,
+                                     OWL.AnnotationProperty, RDF.Property, OWL.FunctionalProperty,
+                                     OWL.SymmetricProperty, OWL.TransitiveProperty,
+                                     OWL.InverseFunctionalProperty, OWL.Ontology, OWL.NamedIndividual)}
+
+
+def standard_terms() -> dict[str, set[str]]:
+    """Namespace -> local names of the standard vocabularies rdflib ships closed term lists for."""
+    known: dict[str, set[str]] = {}
+    for name in dir(rdflib_namespaces):
+        ns = getattr(rdflib_namespaces, name)
+        if isinstance(ns, type) and issubclass(ns, DefinedNamespace) and ns is not DefinedNamespace:
+            terms = set(getattr(ns, "__annotations__", {})) | set(getattr(ns, "_extras", []))
+            known.setdefault(str(ns._NS), set()).update(terms)
+    return known
+
+
+def _split(iri: str) -> tuple[str, str]:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1], iri[cut + 1:]
+
+
+def _short(iri: str, prefixes: dict[str, str]) -> str:
+    best = None
+    for p, ns in prefixes.items():
+        if iri.startswith(ns) and (best is None or len(ns) > len(prefixes[best])):
+            best = p
+    return f"{best}:{iri[len(prefixes[best]):]}" if best is not None else f"<{iri}>"
+
+
+def check_vocabulary(sources: Sources) -> list[Finding]:
+    """Every class and predicate used in ``data/`` is declared in ``ontology/`` or is a term of a
+    known standard vocabulary. A typo such as ``ilo:implemnts`` is a Violation naming its file."""
+    declared: set[str] = set()
+    for q in sources.quads(("ontology",)):
+        if q.predicate.value == str(RDF.type) and q.object.value in _DECLARING_TYPES:
+            declared.add(q.subject.value)
+    standard = standard_terms()
+    own_namespaces = {_split(t)[0] for t in declared}
+    prefixes = sources.prefixes()
+    findings: list[Finding] = []
+    seen: set[tuple[str, str]] = set()
+    for f in sources.files:
+        if f.kind != "data":
+            continue
+        for q in sources.store.quads_for_pattern(None, None, None, ox.NamedNode(f.graph)):
+            used = [("predicate", q.predicate.value)]
+            if q.predicate.value == str(RDF.type) and isinstance(q.object, ox.NamedNode):
+                used.append(("class", q.object.value))
+            for role, iri in used:
+                if iri in declared or (f.graph, iri) in seen:
+                    continue
+                ns, local = _split(iri)
+                if ns in standard and local in standard[ns]:
+                    continue
+                if ns not in standard and ns not in own_namespaces:
+                    if role == "class" and _is_typed_as_class(sources, iri):
+                        continue
+                seen.add((f.graph, iri))
+                candidates = sorted(declared | {n + l for n, ls in standard.items() if n == ns for l in ls})
+                close = difflib.get_close_matches(iri, candidates, n=1, cutoff=0.85)
+                if close:
+                    hint = f"did you mean {_short(close[0], prefixes)}?"
+                elif ns in standard or ns in own_namespaces:
+                    hint = f"{_short(ns, prefixes)} has no term {local!r}: check the spelling, or declare it in ontology/"
+                else:
+                    hint = f"declare {_short(iri, prefixes)} in ontology/ (with a label and a definition), or use a term of a standard vocabulary"
+                line = sources.positions.line(f, iri)
+                findings.append(Finding(
+                    severity=VIOLATION, focus=iri, engine="vocabulary",
+                    message=f"unknown {role} {_short(iri, prefixes)}: it is not declared in ontology/ "
+                            f"nor a term of a known standard vocabulary",
+                    file=_rel(sources, f.path), line=line, hint=hint))
+    return findings
+
+
+def _is_typed_as_class(sources: Sources, iri: str) -> bool:
+    return any(True for _ in sources.store.quads_for_pattern(ox.NamedNode(iri), ox.NamedNode(str(RDF.type)),
+                                                              ox.NamedNode(str(OWL.Class)), None))
+
+
+def _rel(sources: Sources, path: Path) -> str:
+    try:
+        return path.relative_to(sources.project.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+# --- SPARQL checks ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Check:
+    """A ``*-violation.rq`` (or ``*-warning.rq``) query: each row it returns is a finding."""
+
+    name: str
+    text: str
+    description: str
+    severity: str
+    hint: str | None
+
+
+def read_check(name: str, text: str) -> Check:
+    header = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line.lstrip("#").strip())
+    meta = {}
+    description = []
+    for line in header:
+        m = re.match(r"(severity|hint):\s*(.*)", line, re.I)
+        if m:
+            meta[m.group(1).lower()] = m.group(2)
+        elif line:
+            description.append(line)
+    severity = meta.get("severity") or (WARNING if name.endswith("-warning") else VIOLATION)
+    return Check(name=name, text=text, description=" ".join(description), severity=severity.capitalize(),
+                 hint=meta.get("hint"))
+
+
+def builtin_checks() -> list[Check]:
+    folder = resources.files("ilograph") / "checks"
+    return [read_check(p.name.removesuffix(".rq"), p.read_text(encoding="utf-8"))
+            for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".rq")]
+
+
+def project_checks(sources: Sources) -> list[Check]:
+    folder = sources.project.checks_dir
+    if not folder.is_dir():
+        return []
+    return [read_check(p.stem, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.rq"))
+            if p.stem.endswith(("-violation", "-warning"))]
+
+
+def run_checks(sources: Sources, checks: Iterable[Check]) -> list[Finding]:
+    """Run SELECT checks over the union of all graphs. Each row needs ``?focus``; ``?path``,
+    ``?value``, ``?message`` and ``?graph`` (the file the row is about) are optional.
+    Predeclared prefixes: ``dataset:`` is the base IRI, ``graph:`` the source graphs' namespace and
+    ``ontologygraph:`` the ontology files' graphs."""
+    base = sources.project.base
+    query_prefixes = {"dataset": base, "graph": base + "graph/", "ontologygraph": base + "graph/ontology/"}
+    findings: list[Finding] = []
+    prefixes = sources.prefixes() | _STANDARD
+    for check in checks:
+        try:
+            rows = sources.store.query(check.text, use_default_graph_as_union=True, prefixes=query_prefixes)
+        except SyntaxError as exc:
+            findings.append(Finding(severity=VIOLATION, focus=check.name, engine="sparql",
+                                    message=f"check {check.name} is not valid SPARQL: {exc}",
+                                    hint="fix the query file"))
+            continue
+        for row in rows:
+            def get(var: str) -> str | None:
+                try:
+                    v = row[var]
+                except (KeyError, IndexError):
+                    return None
+                return None if v is None else v.value
+            focus = get("focus") or "?"
+            graph = get("graph")
+            src = sources.file_for_graph(graph) if graph else None
+            where = sources.locate(focus, src) if focus.startswith(("http", "file")) else None
+            path = get("path")
+            if path and path.startswith(("http:", "https:")):
+                path = _short(path, prefixes)
+            findings.append(Finding(
+                severity=check.severity, focus=focus, engine="sparql", shape=f"check:{check.name}",
+                path=path, value=get("value"),
+                message=get("message") or check.description,
+                file=_rel(sources, where[0]) if where else None, line=where[1] if where else None,
+                hint=check.hint))
+    return findings
+
+
+# --- SHACL and OWL RL -------------------------------------------------------------------------
+
+def run_shacl(sources: Sources, shapes: rdflib.Graph, data: rdflib.Graph) -> list[Finding]:
+    """Run pySHACL (SHACL core and SHACL-SPARQL) on the union of ontology and data."""
+    import pyshacl
+
+    if len(shapes) == 0:
+        return []
+    _, results, _ = pyshacl.validate(
+        data_graph=data, shacl_graph=shapes, ont_graph=None, inference="none", abort_on_first=False,
+        allow_infos=True, allow_warnings=True, meta_shacl=False, advanced=True, js=False, debug=False)
+    findings = []
+    for result in results.subjects(RDF.type, SH.ValidationResult):
+        def one(p: rdflib.URIRef) -> rdflib.term.Node | None:
+            return results.value(result, p)
+        focus = str(one(SH.focusNode))
+        shape_node = one(SH.sourceShape)
+        path = one(SH.resultPath)
+        value = one(SH.value)
+        component = one(SH.sourceConstraintComponent)
+        where = sources.locate(focus) if isinstance(one(SH.focusNode), rdflib.URIRef) else None
+        shape = _shape_name(shapes, shape_node)
+        findings.append(Finding(
+            severity=_SEVERITY.get(one(SH.resultSeverity), VIOLATION), focus=focus, engine="pyshacl",
+            message=str(one(SH.resultMessage) or "constraint not satisfied"),
+            path=_path_text(path, sources), value=None if value is None else value.n3(),
+            shape=shape, component=_local(component), file=_rel(sources, where[0]) if where else None,
+            line=where[1] if where else None, hint=_hint(shapes, shape_node, component, sources)))
+    return findings
+
+
+def _local(node: rdflib.term.Node | None) -> str | None:
+    if node is None:
+        return None
+    text = str(node)
+    return "sh:" + text[len(str(SH)):] if text.startswith(str(SH)) else text
+
+
+def _path_text(path: rdflib.term.Node | None, sources: Sources) -> str | None:
+    if path is None:
+        return None
+    if isinstance(path, rdflib.URIRef):
+        return _short(str(path), sources.prefixes() | _STANDARD)
+    return "(complex path)"
+
+
+def _shape_name(shapes: rdflib.Graph, node: rdflib.term.Node | None) -> str | None:
+    """A property shape is usually a blank node: name it by its parent node shape and path."""
+    if node is None:
+        return None
+    if isinstance(node, rdflib.URIRef):
+        return str(node)
+    parent = shapes.value(None, SH.property, node)
+    path = shapes.value(node, SH.path)
+    if parent is not None:
+        return f"{parent}" + (f" (property {path})" if isinstance(path, rdflib.URIRef) else "")
+    return "(anonymous shape)"
+
+
+def _hint(shapes: rdflib.Graph, shape: rdflib.term.Node | None, component: rdflib.term.Node | None,
+          sources: Sources) -> str | None:
+    if shape is None or component is None:
+        return None
+    prefixes = sources.prefixes() | {"xsd": "http://www.w3.org/2001/XMLSchema#", "rdf": str(RDF), "rdfs": str(RDFS)}
+    path = shapes.value(shape, SH.path)
+    p = _short(str(path), prefixes) if isinstance(path, rdflib.URIRef) else "the property"
+    comp = str(component)[len(str(SH)):]
+    val = lambda pred: shapes.value(shape, pred)  # noqa: E731
+    if comp == "MinCountConstraintComponent":
+        return f"add {val(SH.minCount)} or more {p} value(s)"
+    if comp == "MaxCountConstraintComponent":
+        return f"keep at most {val(SH.maxCount)} {p} value(s)"
+    if comp == "DatatypeConstraintComponent":
+        dt = val(SH.datatype)
+        return f"write the {p} value as a literal of type {_short(str(dt), prefixes)}" if dt else None
+    if comp == "OrConstraintComponent":
+        options = [shapes.value(o, SH.datatype) or shapes.value(o, SH["class"]) for o in
+                   rdflib.collection.Collection(shapes, val(SH["or"]))] if val(SH["or"]) else []
+        names = ", ".join(_short(str(o), prefixes) for o in options if o is not None)
+        return f"give {p} one of: {names}" if names else None
+    if comp == "ClassConstraintComponent":
+        return f"{p} must point to a resource typed {_short(str(val(SH['class'])), prefixes)} (or a subclass)"
+    if comp == "UniqueLangConstraintComponent":
+        return f"keep one {p} per language; move the others to skos:altLabel"
+    if comp == "PatternConstraintComponent":
+        return f"make the {p} value match the pattern {val(SH.pattern)}"
+    if comp == "NodeKindConstraintComponent":
+        return f"{p} must be {_short(str(val(SH.nodeKind)), {'sh': str(SH)})}"
+    if comp == "LanguageInConstraintComponent":
+        return f"tag the {p} value with one of the allowed languages"
+    if comp == "InConstraintComponent":
+        return f"use one of the allowed values for {p}"
+    return None
+
+
+_OWLRL_IRI = re.compile(r"(?:https?|file|urn):[^\s'\"<>]+")
+
+
+def run_owl_rl(sources: Sources, data: rdflib.Graph) -> list[Finding]:
+    """OWL 2 RL closure of ontology + data with owlrl; each inconsistency it reports is a Violation."""
+    import owlrl
+    from owlrl.Namespaces import ERRNS
+
+    closed = rdflib.Graph()
+    for t in data:
+        closed.add(t)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, rdfs_closure=False, axiomatic_triples=False,
+                           datatype_axioms=False).expand(closed)
+    findings = []
+    for node in closed.subjects(RDF.type, ERRNS.ErrorMessage):
+        for message in closed.objects(node, ERRNS.error):
+            text = str(message)
+            iris = [i.rstrip(".,;)") for i in _OWLRL_IRI.findall(text)]
+            focus = next((i for i in iris if i.startswith(sources.project.base)), iris[0] if iris else "?")
+            where = sources.locate(focus) if focus != "?" else None
+            findings.append(Finding(
+                severity=VIOLATION, focus=focus, engine="owlrl",
+                message=f"OWL RL inconsistency: {text}",
+                file=_rel(sources, where[0]) if where else None, line=where[1] if where else None,
+                hint="a resource is in two disjoint classes, or breaks a property axiom: fix its types or values"))
+    return findings
+
+
+def validate(sources: Sources, shapes: rdflib.Graph) -> Report:
+    """Run every check on the loaded sources. Raises nothing for invalid data: that is the report."""
+    findings: list[Finding] = []
+    findings += check_vocabulary(sources)
+    union = sources.to_rdflib()
+    findings += run_shacl(sources, shapes, union)
+    findings += run_owl_rl(sources, union)
+    findings += run_checks(sources, builtin_checks() + project_checks(sources))
+    unique = sorted(set(findings), key=Finding.sort_key)
+    import pyshacl
+    import owlrl
+    engines = {"pyshacl": getattr(pyshacl, "__version__", "?"), "owlrl": getattr(owlrl, "__version__", "?"),
+               "pyoxigraph": ox.__version__}
+    return Report(findings=tuple(unique), engines=engines)
