@@ -49,14 +49,20 @@ class SourceFile:
 
 @dataclass
 class Sources:
-    """The loaded project: every source file's quads, by named graph."""
+    """The loaded project: every source file's quads, by named graph.
+
+    ``dataset`` holds the quads exactly as written (what validation and dumps read); ``store`` holds
+    the same quads for SPARQL. The store compares literals by value and keeps them in canonical
+    form (``"5"^^xsd:positiveInteger`` becomes ``"5"^^xsd:integer``), so it is never the source of a dump.
+    """
 
     project: Project
     files: list[SourceFile]
+    dataset: ox.Dataset
     store: ox.Store
 
     def __len__(self) -> int:
-        return len(self.store)
+        return len(self.dataset)
 
     def file_for_graph(self, graph: str) -> SourceFile | None:
         return self._by_graph.get(graph)
@@ -76,7 +82,7 @@ class Sources:
     def quads(self, kinds: Iterable[str] = ("ontology", "data")) -> Iterator[ox.Quad]:
         for f in self.files:
             if f.kind in kinds:
-                yield from self.store.quads_for_pattern(None, None, None, ox.NamedNode(f.graph))
+                yield from self.dataset.quads_for_graph_name(ox.NamedNode(f.graph))
 
     def to_rdflib(self, kinds: Iterable[str] = ("ontology", "data")) -> rdflib.Graph:
         """The union of the chosen files as one rdflib Graph (what pySHACL and owlrl read)."""
@@ -163,16 +169,19 @@ def load(project: Project) -> Sources:
 
     Raises :class:`LoadError` for the first file that cannot be parsed.
     """
-    store = ox.Store()
+    dataset = ox.Dataset()
     files: list[SourceFile] = []
     for kind, folder in (("ontology", project.ontology_dir), ("data", project.data_dir)):
         for path in project.sources(folder):
             triples, prefixes = parse_file(path, project.base)
             graph = project.graph_iri(path)
             g = ox.NamedNode(graph)
-            store.extend(ox.Quad(t.subject, t.predicate, t.object, g) for t in triples)
+            for t in triples:
+                dataset.add(ox.Quad(t.subject, t.predicate, t.object, g))
             files.append(SourceFile(path=path, graph=graph, kind=kind, triples=len(triples), prefixes=prefixes))
-    return Sources(project=project, files=files, store=store)
+    store = ox.Store()
+    store.extend(dataset)
+    return Sources(project=project, files=files, dataset=dataset, store=store)
 
 
 def load_shapes(project: Project) -> tuple[rdflib.Graph, list[Path]]:

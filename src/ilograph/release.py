@@ -135,7 +135,7 @@ def jsonld_context(sources: Sources, prefixes: dict[str, str]) -> dict:
             ranges.setdefault(q.subject.value, []).append(q.object.value)
     ctx: dict[str, object] = {"id": "@id", "type": "@type"}
     ctx.update({p: ns for p, ns in sorted(prefixes.items())})
-    for name, (iri, container) in {
+    for name, (iri, container) in {  # standard annotation terms, as language maps
         "label": (STANDARD_PREFIXES["rdfs"] + "label", "@language"),
         "prefLabel": (STANDARD_PREFIXES["skos"] + "prefLabel", "@language"),
         "altLabel": (STANDARD_PREFIXES["skos"] + "altLabel", "@language"),
@@ -145,6 +145,13 @@ def jsonld_context(sources: Sources, prefixes: dict[str, str]) -> dict:
     }.items():
         ctx[name] = {"@id": iri, "@container": container}
     taken = set(ctx)
+
+    def curie(iri: str) -> str:
+        for p, ns in sorted(prefixes.items(), key=lambda kv: -len(kv[1])):
+            if iri.startswith(ns) and len(iri) > len(ns):
+                return f"{p}:{iri[len(ns):]}"
+        return iri
+
     for iri in sorted(kinds):
         local = iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
         if not local or local in taken:
@@ -152,15 +159,17 @@ def jsonld_context(sources: Sources, prefixes: dict[str, str]) -> dict:
         taken.add(local)
         kind = kinds[iri]
         if kind == "Class":
-            ctx[local] = iri
+            ctx[local] = curie(iri)
         elif kind == "ObjectProperty":
-            ctx[local] = {"@id": iri, "@type": "@id"}
+            ctx[local] = {"@id": curie(iri), "@type": "@id"}
         else:
             rng = ranges.get(iri, [])
-            if len(rng) == 1 and rng[0].startswith(XSD) and rng[0] != XSD + "string":
-                ctx[local] = {"@id": iri, "@type": rng[0]}
+            if rng == [STANDARD_PREFIXES["rdf"] + "langString"]:
+                ctx[local] = {"@id": curie(iri), "@container": "@language"}
+            elif len(rng) == 1 and rng[0].startswith(XSD) and rng[0] != XSD + "string":
+                ctx[local] = {"@id": curie(iri), "@type": curie(rng[0])}
             else:
-                ctx[local] = iri
+                ctx[local] = curie(iri)
     return {"@context": ctx}
 
 
@@ -170,8 +179,22 @@ def write_jsonld(path: Path, triples: list[ox.Triple], context: dict) -> None:
     from .load import to_rdflib
     for t in triples:
         graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-    text = graph.serialize(format="json-ld", context=context["@context"], auto_compact=True, indent=2)
-    path.write_text(text + ("\n" if not text.endswith("\n") else ""), encoding="utf-8")
+    text = graph.serialize(format="json-ld", context=context["@context"], auto_compact=True)
+    document = _stable_order(json.loads(text))
+    path.write_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _stable_order(node: object, in_list: bool = False) -> object:
+    """Sort JSON-LD arrays (unordered sets of values) so the output does not depend on hash order;
+    ``@list`` arrays keep their order. Keys are sorted when dumping."""
+    if isinstance(node, dict):
+        return {k: _stable_order(v, k == "@list") for k, v in node.items()}
+    if isinstance(node, list):
+        items = [_stable_order(v) for v in node]
+        if in_list:
+            return items
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return node
 
 
 def gzip_file(path: Path) -> Path:
@@ -269,7 +292,7 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
         if p not in prefixes and ns not in prefixes.values():
             prefixes[p] = ns
     say("canonicalizing")
-    quads = canonical_quads(sources.store)
+    quads = canonical_quads(sources.dataset)
     triples = _triples(quads)
     onto_graphs = set(sources.ontology_graphs)
     onto = _triples([q for q in quads if str(q.graph_name.value) in onto_graphs])
