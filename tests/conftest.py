@@ -1,0 +1,54 @@
+"""Shared fixtures: the shipped project, a loaded copy, a release built once per session, and
+throw-away copies of the project for tests that break things."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ilograph.load import load, load_shapes
+from ilograph.project import open_project
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-expected", action="store_true", default=False,
+                     help="rewrite tests/expected/ from the current results (review the diff!)")
+
+
+@pytest.fixture(scope="session")
+def project():
+    return open_project(ROOT)
+
+
+@pytest.fixture(scope="session")
+def sources(project):
+    return load(project)
+
+
+@pytest.fixture(scope="session")
+def shapes(project):
+    return load_shapes(project)[0]
+
+
+@pytest.fixture(scope="session")
+def release(project, tmp_path_factory):
+    from ilograph.release import build
+    out = tmp_path_factory.mktemp("release") / "dist"
+    return build(project, out)
+
+
+@pytest.fixture
+def copy_project(tmp_path):
+    """A fresh copy of the shipped project (sources only) to break on purpose."""
+    def make() -> Path:
+        target = tmp_path / "project"
+        for name in ("ontology", "data", "shapes", "queries"):
+            if (ROOT / name).exists():
+                shutil.copytree(ROOT / name, target / name)
+        shutil.copy(ROOT / "ilograph.toml", target / "ilograph.toml")
+        return target
+    return make
