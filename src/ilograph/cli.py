@@ -44,6 +44,19 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("queries", parents=[common], help="list the named queries and their questions")
 
+    p = sub.add_parser("serve", parents=[common], help="serve the release as a read-only SPARQL endpoint")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
+    p.add_argument("--out", metavar="DIR", help="release folder to serve, built when stale (default: PROJECT/dist)")
+    p.add_argument("--store", metavar="DIR", help="keep the store on disk in DIR, reused while it holds the same "
+                   "release (default: in memory)")
+    p.add_argument("--timeout", metavar="SECONDS", type=float, default=30.0,
+                   help="stop a query after this many seconds (default: 30)")
+    p.add_argument("--workers", metavar="N", type=int, default=None,
+                   help="query worker processes (default: one per CPU, at least 2)")
+    p.add_argument("--max-rows", metavar="N", type=int, default=10_000,
+                   help="return at most N solutions or triples, and say when a result is cut (default: 10000)")
+
     p = sub.add_parser("verify", parents=[common], help="check a release folder against its SHA256SUMS")
     p.add_argument("dir", metavar="DIR", nargs="?", help="release folder (default: PROJECT/dist)")
     return parser
@@ -71,7 +84,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if not project.configured and not quiet:
             print(f"ilograph: note: {project.root}/ilograph.toml not found; base IRI is {project.base}", file=err)
         handler = {"validate": _validate, "build": _build, "query": _query, "queries": _queries,
-                   "verify": _verify}[args.command]
+                   "verify": _verify, "serve": _serve}[args.command]
         return handler(project, args, out, err, say, quiet)
     except ValidationFailed as exc:
         from .report import as_text
@@ -97,14 +110,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
 
 
 def _validate(project, args, out, err, say, quiet) -> int:
-    from .load import load, load_shapes
+    from .load import load, load_shape_sets
     from .report import as_json, as_text, as_turtle
     from .validate import validate
 
     say("loading sources")
     sources = load(project)
-    shapes, shape_files = load_shapes(project)
-    say(f"loaded {len(sources)} triples from {len(sources.files)} files; {len(shape_files)} shape files")
+    shapes = load_shape_sets(project)
+    say(f"loaded {len(sources)} triples from {len(sources.files)} files; {len(shapes.files)} shape files")
     report = validate(sources, shapes)
     render = {"text": as_text, "json": as_json, "turtle": as_turtle}[args.format]
     text = render(report)
@@ -154,6 +167,28 @@ def _queries(project, args, out, err, say, quiet) -> int:
 
     for q in named_queries(project):
         print(f"{q.name}\t{q.question}", file=out)
+    return EXIT_OK
+
+
+def _serve(project, args, out, err, say, quiet) -> int:
+    from .serve import serve
+    from .web.pool import default_size
+    from .web.settings import Settings
+
+    for name, value, low in (("--timeout", args.timeout, 0.001), ("--workers", args.workers or 1, 1),
+                             ("--max-rows", args.max_rows, 1), ("--port", args.port, 0)):
+        if value < low or (name == "--port" and value > 65535):
+            print(f"ilograph: {name} {value} is out of range", file=err)
+            return EXIT_INPUT
+    settings = Settings(timeout=args.timeout, max_rows=args.max_rows, workers=args.workers or default_size(),
+                        store_dir=Path(args.store).absolute() if args.store else None)
+
+    def note(message: str) -> None:
+        if not quiet:
+            print(f"ilograph: {message}", file=err, flush=True)
+
+    serve(project, settings, host=args.host, port=args.port, out=Path(args.out) if args.out else None,
+          say=note, progress=say, stdout=out, verbose=getattr(args, "verbose", False))
     return EXIT_OK
 
 

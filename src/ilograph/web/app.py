@@ -1,0 +1,295 @@
+"""The web service: ``create_app(settings, store)`` returns an ASGI application.
+
+Routes (each a small handler; add more with :meth:`App.add_route`):
+
+========================  ==================  ====================================================
+path                      methods             answer
+========================  ==================  ====================================================
+``/``                     GET, HEAD           JSON index: the release, its size, the other routes
+``/sparql``               GET, HEAD, POST     SPARQL 1.1 Protocol; no query: Service Description
+``/queries``              GET, HEAD           JSON list of the named queries and their questions
+``/queries/{name}``       GET, HEAD           runs a named query, negotiated like ``/sparql``
+========================  ==================  ====================================================
+
+Every route answers ``OPTIONS`` (CORS preflight) and carries ``Access-Control-Allow-Origin: *``.
+Status codes are stable: 200; 204 (preflight); 400 (malformed request, syntax error with line and
+column, SERVICE/LOAD/FROM of a graph the store does not hold, nesting too deep); 403 (an update:
+the service is read-only); 404; 405; 406; 413; 414; 415; 500 (the engine failed; never a
+traceback); 503 (no worker free before the deadline, with ``Retry-After``); 504 (the query ran past
+the timeout and was stopped).
+
+The app is one object that owns its caches; nothing is kept at module level.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Sequence
+
+from ..query import NamedQuery
+from ..store import EngineFailure, Job, Overloaded, QueryTimeout, Store
+from . import description, guard, negotiate, protocol
+from .cache import LRUCache
+from .http import CORS, Handler, Headers, HttpError, Receive, Request, Response, Send, error_response
+from .settings import Settings
+
+_REFUSAL_STATUS = {"lexical": 400, "fetch": 400, "complex": 400, "update": 403}
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+
+
+@dataclass(frozen=True)
+class Route:
+    handler: Handler
+    methods: tuple[str, ...]
+
+
+class App:
+    """The ASGI application (see the module docstring). Build it with :func:`create_app`."""
+
+    def __init__(self, settings: Settings, store: Store, queries: Sequence[NamedQuery] = ()) -> None:
+        self.settings = settings
+        self.store = store
+        self.queries = {q.name: q for q in queries}
+        self.routes: dict[str, Route] = {}
+        self.prefix_routes: list[tuple[str, Route]] = []
+        #: answers by (release, normalized query, dataset, format)
+        self.results: LRUCache[Response] = LRUCache(settings.cache_entries, settings.cache_bytes,
+                                                   settings.cache_item_bytes)
+        #: the same answers by the raw request (path, query string, Accept): the warm path
+        self.requests: LRUCache[Response] = LRUCache(settings.cache_entries, settings.cache_bytes,
+                                                    settings.cache_item_bytes)
+        self._descriptions: dict[tuple[str, str], Response] = {}
+        self.add_route("/", self.index)
+        self.add_route("/sparql", self.sparql, ("GET", "HEAD", "POST"))
+        self.add_route("/queries", self.list_queries)
+        self.add_route("/queries/", self.named_query, prefix=True)
+
+    def add_route(self, path: str, handler: Handler, methods: tuple[str, ...] = ("GET", "HEAD"), *,
+                  prefix: bool = False) -> None:
+        """Serve ``path`` (or every path under it, with ``prefix``) with ``handler``."""
+        route = Route(handler, methods)
+        if prefix:
+            self.prefix_routes.append((path, route))
+            self.prefix_routes.sort(key=lambda item: -len(item[0]))
+        else:
+            self.routes[path] = route
+
+    # --- ASGI ---------------------------------------------------------------------------------
+
+    async def __call__(self, scope: dict, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        if scope["method"] == "GET":
+            accept = b""
+            for key, value in scope["headers"]:
+                if key == b"accept":
+                    accept = value
+                    break
+            hit = self.requests.get((scope["path"], scope["query_string"], accept))
+            if hit is not None:
+                await _send(send, hit, True)
+                return
+        request = Request(scope, receive)
+        response = await self.dispatch(request)
+        await _send(send, response, request.method != "HEAD")
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.store.start()
+                except Exception as exc:  # noqa: BLE001 - reported to the server, which stops
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def dispatch(self, request: Request) -> Response:
+        """Route ``request`` and turn every failure into a plain-text answer."""
+        target = len(request.path) + len(request.query_string) + 1
+        if target > self.settings.max_url:
+            return error_response(414, f"the request URL ({target} bytes) is longer than the limit of "
+                                  f"{self.settings.max_url} bytes: send long queries with POST")
+        route = self.routes.get(request.path)
+        if route is None:
+            route = next((r for p, r in self.prefix_routes if request.path.startswith(p)), None)
+        if route is None:
+            return error_response(404, f"no such resource: {request.path} (try /sparql or /queries)")
+        allow = ", ".join(route.methods + ("OPTIONS",))
+        if request.method == "OPTIONS":
+            asked = request.header("access-control-request-headers") or "Accept, Content-Type"
+            return Response(204, b"", "text/plain", [
+                (b"allow", allow.encode()), (b"access-control-allow-methods", allow.encode()),
+                (b"access-control-allow-headers", asked.encode("latin-1")),
+                (b"access-control-max-age", b"86400")])
+        if request.method not in route.methods:
+            return error_response(405, f"{request.method} is not allowed on {request.path}; use {allow}",
+                                  [(b"allow", allow.encode())])
+        try:
+            return await route.handler(request)
+        except HttpError as exc:
+            return error_response(exc.status, exc.message, exc.headers)
+        except Exception:  # noqa: BLE001 - never a traceback in an answer; the log keeps it
+            traceback.print_exc(file=sys.stderr)
+            return error_response(500, "internal error: the service failed on this request (it is logged)")
+
+    # --- routes -------------------------------------------------------------------------------
+
+    async def index(self, request: Request) -> Response:
+        if request.path != "/":
+            raise HttpError(404, f"no such resource: {request.path}")
+        release = self.store.release
+        body = {"title": release.title, "release": release.id, "triples": release.triples,
+                "graphs": len(release.graphs), "sparql": "/sparql", "queries": "/queries"}
+        return Response(200, json.dumps(body, indent=2).encode() + b"\n", "application/json")
+
+    async def sparql(self, request: Request) -> Response:
+        asked = await protocol.read(request, max_body=self.settings.max_body)
+        if asked.query is None:
+            if request.method == "POST":
+                raise HttpError(400, "the request has no query: send query=... (form) or the query itself "
+                                f"({protocol.QUERY})")
+            return self.service_description(request, asked.format)
+        return await self.answer(request, asked.query, asked)
+
+    async def list_queries(self, request: Request) -> Response:
+        items = [{"name": q.name, "question": q.question, "description": q.comment,
+                  "url": f"/queries/{q.name}", "sparql": q.text} for q in self.queries.values()]
+        return Response(200, json.dumps({"queries": items}, indent=2, ensure_ascii=False).encode() + b"\n",
+                        "application/json")
+
+    async def named_query(self, request: Request) -> Response:
+        name = request.path[len("/queries/"):]
+        named = self.queries.get(name)
+        if named is None:
+            raise HttpError(404, f"no named query {name!r}; GET /queries lists them")
+        params = protocol.parse_params(request.query_string, "query string")
+        asked = protocol.SparqlRequest(
+            query=named.text,
+            default_graphs=tuple(v for k, v in params if k == "default-graph-uri"),
+            named_graphs=tuple(v for k, v in params if k == "named-graph-uri"),
+            format=next((v for k, v in params if k == "format"), None))
+        return await self.answer(request, named.text, asked)
+
+    # --- answering ----------------------------------------------------------------------------
+
+    async def answer(self, request: Request, query: str, asked: protocol.SparqlRequest) -> Response:
+        """Check, negotiate, look up the cache, run and cache one query."""
+        release = self.store.release
+        try:
+            seen = guard.inspect(query, base=release.base, max_depth=self.settings.max_depth)
+        except guard.RefusedQuery as exc:
+            raise HttpError(_REFUSAL_STATUS[exc.kind], str(exc)) from None
+        try:
+            fmt = negotiate.choose(seen.form, request.header("accept"), asked.format)
+        except negotiate.UnknownFormat as exc:
+            raise HttpError(400, str(exc)) from None
+        except negotiate.NotAcceptable as exc:
+            raise HttpError(406, str(exc)) from None
+        known = set(release.graphs)
+        if asked.has_dataset:  # the protocol's dataset wins over FROM; unknown graphs are empty
+            default = tuple(g for g in asked.default_graphs if g in known)
+            named = tuple(g for g in asked.named_graphs if g in known)
+            dataset: tuple = (default, named, False)
+        else:
+            unknown = [g for g in seen.from_graphs + seen.from_named if g not in known]
+            if unknown:
+                raise HttpError(400, f"FROM <{unknown[0]}> is refused: this endpoint never fetches graphs, and "
+                                "it holds no graph of that name (the service description at GET /sparql "
+                                "lists its graphs)")
+            dataset = (None, None, not seen.has_dataset)
+        key = (release.id, seen.normalized, dataset, fmt.name)
+        cached = self.results.get(key)
+        if cached is None:
+            cached = await self._run(query, seen, dataset, fmt)
+            self.results.put(key, cached, len(cached.body))
+        if request.method == "GET":
+            self.requests.put((request.path, request.query_string, (request.header("accept") or "").encode("latin-1")),
+                              cached, len(cached.body))
+        return cached
+
+    async def _run(self, query: str, seen: guard.Inspection, dataset: tuple, fmt: negotiate.Format) -> Response:
+        release = self.store.release
+        job = Job(query=query, format=fmt.name, max_rows=self.settings.max_rows, base_iri=release.base,
+                  default_graphs=dataset[0], named_graphs=dataset[1], union=dataset[2],
+                  prefixes=tuple(seen.prefixes.items()),
+                  within_cap=seen.form == "SELECT" and seen.limit is not None and seen.limit <= self.settings.max_rows)
+        try:
+            result = await self.store.run(job)
+        except QueryTimeout as exc:
+            raise HttpError(504, f"{exc}. Narrow the query (a more selective pattern, a LIMIT) and try again") from None
+        except Overloaded as exc:
+            raise HttpError(503, f"the service is busy: {exc}; try again shortly", [(b"retry-after", b"1")]) from None
+        except EngineFailure as exc:
+            raise HttpError(500, str(exc)) from None
+        if result.error == "syntax":
+            raise HttpError(400, syntax_message(query, result.message, result.line, result.column))
+        if result.error:
+            raise HttpError(500, f"the query engine failed on this query: {result.message}")
+        headers: Headers = [(b"vary", b"Accept"), (b"x-ilograph-release", release.id.encode())]
+        if result.truncated:
+            headers += [(b"x-ilograph-truncated", b"true"),
+                        (b"x-ilograph-max-rows", str(self.settings.max_rows).encode())]
+        return Response(200, result.body, fmt.content_type, headers)
+
+    def service_description(self, request: Request, format_param: str | None) -> Response:
+        try:
+            fmt = negotiate.choose("DESCRIBE", request.header("accept"), format_param)
+        except negotiate.UnknownFormat as exc:
+            raise HttpError(400, str(exc)) from None
+        except negotiate.NotAcceptable as exc:
+            raise HttpError(406, str(exc).replace("a DESCRIBE result", "the service description")) from None
+        endpoint = request.base_url + "/sparql"
+        key = (endpoint, fmt.name)
+        if key not in self._descriptions:
+            triples = description.describe(endpoint, self.store.release, self.settings)
+            self._descriptions[key] = Response(200, description.serialize(triples, fmt), fmt.content_type,
+                                               [(b"vary", b"Accept")])
+            if len(self._descriptions) > 64:
+                self._descriptions.pop(next(iter(self._descriptions)))
+        return self._descriptions[key]
+
+
+def syntax_message(query: str, message: str, line: int | None, column: int | None) -> str:
+    """A syntax error as a person reads it: where, what was expected (shortened), and the line
+    with a caret under the column."""
+    if message.startswith("expected one of "):
+        listed = message[len("expected one of "):]
+        had_classes = bool(_BRACKETS.search(listed))
+        items = [i.strip() for i in _BRACKETS.sub("", listed).split(", ") if i.strip()]
+        if had_classes:
+            items.append("a name or a number")
+        if len(items) > 14:
+            items = items[:14] + ["..."]
+        message = "expected one of " + ", ".join(items)
+    if line is None:
+        return f"syntax error: {message}"
+    lines = query.splitlines() or [""]
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    caret = " " * max((column or 1) - 1, 0) + "^"
+    return f"syntax error at line {line}, column {column}: {message}\n\n{line:>4} | {text}\n     | {caret}"
+
+
+async def _send(send: Send, response: Response, with_body: bool) -> None:
+    await send({"type": "http.response.start", "status": response.status, "headers": response.raw_headers()})
+    await send({"type": "http.response.body", "body": response.body if with_body else b""})
+
+
+def create_app(settings: Settings, store: Store, *, queries: Sequence[NamedQuery] = ()) -> App:
+    """The ASGI application serving ``store`` with ``settings`` (and the named ``queries``)."""
+    return App(settings, store, queries)
+
+
+__all__ = ["App", "CORS", "create_app", "syntax_message"]
