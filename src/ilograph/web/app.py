@@ -38,7 +38,7 @@ from .http import CORS, Handler, Headers, HttpError, Receive, Request, Response,
 from .settings import Settings
 
 _REFUSAL_STATUS = {"lexical": 400, "fetch": 400, "complex": 400, "update": 403}
-_BRACKETS = re.compile(r"\[[^\]]*\]")
+_EXPECTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|\[(?:'[^']*'|[^\]])*\]|[^,\s]+")
 
 
 @dataclass(frozen=True)
@@ -192,6 +192,11 @@ class App:
             seen = guard.inspect(query, base=release.base, max_depth=self.settings.max_depth)
         except guard.RefusedQuery as exc:
             raise HttpError(_REFUSAL_STATUS[exc.kind], str(exc)) from None
+        if seen.form is None and seen.opening[0].upper() not in ("PREFIX", "BASE"):  # (a bad prologue: the
+            word, line, column = seen.opening                                         # engine says where)
+            found = f"{word[:40]!r}" if word else "nothing"
+            raise HttpError(400, f"syntax error at line {line}, column {column}: a query starts with SELECT, "
+                            f"CONSTRUCT, DESCRIBE or ASK (after any PREFIX and BASE declarations), found {found}")
         try:
             fmt = negotiate.choose(seen.form, request.header("accept"), asked.format)
         except negotiate.UnknownFormat as exc:
@@ -266,10 +271,9 @@ def syntax_message(query: str, message: str, line: int | None, column: int | Non
     """A syntax error as a person reads it: where, what was expected (shortened), and the line
     with a caret under the column."""
     if message.startswith("expected one of "):
-        listed = message[len("expected one of "):]
-        had_classes = bool(_BRACKETS.search(listed))
-        items = [i.strip() for i in _BRACKETS.sub("", listed).split(", ") if i.strip()]
-        if had_classes:
+        found = _EXPECTED.findall(message[len("expected one of "):])
+        items = [i for i in found if not i.startswith("[")]
+        if len(items) < len(found):
             items.append("a name or a number")
         if len(items) > 14:
             items = items[:14] + ["..."]

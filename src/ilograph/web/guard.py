@@ -95,6 +95,7 @@ class Inspection:
     prefixes: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     normalized: str = ""
     limit: int | None = None
+    opening: tuple[str, int, int] = ("", 1, 1)
 
     @property
     def has_dataset(self) -> bool:
@@ -202,8 +203,10 @@ def _classify(text: str, tokens: list[tuple[str, str, int]], base: str, limit: i
                                    f"(line {line}, column {column})", line, column)
             (from_named if named else from_graphs).append(iri)
     normalized = " ".join(t[1] for t in tokens)
+    opening = (tokens[i][1], *position(text, tokens[i][2])) if i < n else ("", *position(text, len(text)))
     return Inspection(form=form, from_graphs=tuple(from_graphs), from_named=tuple(from_named),
-                      prefixes=prefixes, normalized=normalized, limit=limit)
+                      prefixes=prefixes, normalized=normalized, limit=limit,
+                      opening=opening)
 
 
 def _resolve(token: tuple[str, str, int], prefixes: dict[str, str], base: str) -> str | None:

@@ -91,12 +91,12 @@ def parse_accept(header: str) -> list[tuple[str, float, int]]:
 
 def quality(entries: list[tuple[str, float, int]], fmt: Format) -> tuple[float, int, int]:
     """How well a parsed ``Accept`` takes ``fmt``: (q, specificity, -position) of the most specific
-    matching range, so that a higher tuple is preferred (q first, then an exact type over a
+    matching range (a ``type/*`` range matches a format's own media type, not its aliases), so that a higher tuple is preferred (q first, then an exact type over a
     wildcard, then the client's order). (0, -1, 0) when nothing matches."""
     best = (0.0, -1, 0)
     names = (fmt.media_type,) + fmt.aliases
     for index, (media, q, specificity) in enumerate(entries):
-        if media == "*/*" or media in names or (specificity == 1 and any(n.startswith(media[:-1]) for n in names)):
+        if media == "*/*" or media in names or (specificity == 1 and fmt.media_type.startswith(media[:-1])):
             if specificity > best[1]:
                 best = (q, specificity, -index)
     return best
@@ -130,6 +130,8 @@ def choose(form: str | None, accept: str | None, format_param: str | None) -> Fo
         if rank[0] > 0.0 and rank > best_rank:
             best, best_rank = fmt, rank
     if best_rank[0] <= 0.0:
+        if form is None:  # not a query: its syntax error is the answer, in any format
+            return offered[0]
         raise NotAcceptable(_describe(form, offered, f"Accept: {accept}"), offered)
     return best
 
