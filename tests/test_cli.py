@@ -151,3 +151,55 @@ def test_query_syntax_error_is_bad_input(project, tmp_path):
     code, _, err = run("query", str(bad), "--project", str(project.root))
     assert code == 2
     assert "not valid SPARQL" in err
+
+
+def test_dangling_reference_names_the_linking_resource(copy_project):
+    root = copy_project()
+    edit(coop_file(root), "ilo:guidedBy inst:r193", "ilo:guidedBy inst:r913")
+    code, out, _ = run("validate", "--project", str(root))
+    assert code == 1
+    assert "https://w3id.org/ilograph/id/instrument/r913" in out and "dangling" in out
+    block = out.split("https://w3id.org/ilograph/id/unit/coop\n", 1)[1].split("\n\n", 1)[0]
+    assert "seed-001-cooperatives-unit.ttl:" in block
+
+
+def test_iri_differing_only_by_case_is_caught(copy_project):
+    root = copy_project()
+    with coop_file(root).open("a", encoding="utf-8") as f:
+        f.write('\nunit:COOP ilo:acronym "COOP" .\n')
+    code, out, _ = run("validate", "--project", str(root))
+    assert code == 1
+    assert "only in letter case" in out
+    assert "https://w3id.org/ilograph/id/unit/COOP" in out
+
+
+def test_a_data_file_without_its_source_is_caught(copy_project):
+    root = copy_project()
+    path = root / "data" / "ref-wikidata.ttl"
+    text = path.read_text(encoding="utf-8")
+    new = re.sub(r"(?m)^graph:ref-wikidata ilo:source [^.]+\.\s*$", "", text)
+    assert new != text
+    path.write_text(new, encoding="utf-8")
+    code, out, _ = run("validate", "--project", str(root))
+    assert code == 1
+    assert "https://w3id.org/ilograph/graph/ref-wikidata" in out
+    assert "does not say which source document" in out
+
+
+def test_a_second_value_of_a_functional_property_is_caught(copy_project):
+    root = copy_project()
+    edit(coop_file(root), '"1920"^^xsd:gYear', '"1920"^^xsd:gYear, "1921"^^xsd:gYear')
+    code, out, _ = run("validate", "--project", str(root))
+    assert code == 1
+    assert "ilo:formalEntitySince" in out and "unit/coop" in out
+
+
+def test_a_resource_in_two_disjoint_classes_is_an_owl_inconsistency(copy_project):
+    root = copy_project()
+    with coop_file(root).open("a", encoding="utf-8") as f:
+        f.write("\nunit:coop a ilo:Programme .\n")
+    code, out, _ = run("validate", "--project", str(root), "--format", "json")
+    assert code == 1
+    body = json.loads(out)
+    owl = [r for r in body["results"] if r["engine"] == "owlrl"]
+    assert owl and any("unit/coop" in r["focus"] for r in owl)

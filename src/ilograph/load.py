@@ -117,6 +117,13 @@ class Sources:
                 return f
         return None
 
+    def statement_file(self, subject: str, predicate: str, value: ox.NamedNode | ox.BlankNode | ox.Literal | None = None) -> SourceFile | None:
+        """The first file (in load order) that states ``subject predicate value`` (any value if None)."""
+        graphs = {q.graph_name.value for q in self.dataset.quads_for_subject(ox.NamedNode(subject))
+                  if q.predicate.value == predicate and (value is None or q.object == value)
+                  and isinstance(q.graph_name, ox.NamedNode)}
+        return next((f for f in self.files if f.graph in graphs), None)
+
     def locate(self, iri: str, in_file: SourceFile | None = None) -> tuple[Path, int | None] | None:
         """``(file, line)`` where ``iri`` is first written in its defining file (or ``in_file``)."""
         f = in_file or self.defining_file(iri)
@@ -141,6 +148,21 @@ def to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Nod
         if dt == "http://www.w3.org/2001/XMLSchema#string":
             return rdflib.Literal(term.value)
         return rdflib.Literal(term.value, datatype=rdflib.URIRef(dt))
+    raise TypeError(f"unsupported RDF term {term!r}")
+
+
+def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """Convert one rdflib term to pyoxigraph."""
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
     raise TypeError(f"unsupported RDF term {term!r}")
 
 
@@ -184,10 +206,28 @@ def load(project: Project) -> Sources:
     return Sources(project=project, files=files, dataset=dataset, store=store)
 
 
-def load_shapes(project: Project) -> tuple[rdflib.Graph, list[Path]]:
-    """The union of ``shapes/*.ttl`` as an rdflib Graph, and the files it came from."""
-    graph = rdflib.Graph()
+@dataclass(frozen=True)
+class ShapeSets:
+    """The shapes of a project: ``data`` shapes validate ontology and data together; ``ontology``
+    shapes (files named ``ontology-*.ttl``) check the vocabulary alone."""
+
+    data: rdflib.Graph
+    ontology: rdflib.Graph
+    files: tuple[Path, ...]
+
+
+def load_shape_sets(project: Project) -> ShapeSets:
+    """Parse ``shapes/``. Raises :class:`LoadError` on a syntax error."""
     paths = project.sources(project.shapes_dir)
+    onto = [p for p in paths if p.name.startswith("ontology-")]
+    data = [p for p in paths if p not in onto]
+    return ShapeSets(data=load_shapes(project, data)[0], ontology=load_shapes(project, onto)[0], files=tuple(paths))
+
+
+def load_shapes(project: Project, paths: list[Path] | None = None) -> tuple[rdflib.Graph, list[Path]]:
+    """The union of ``shapes/*.ttl`` (or of ``paths``) as an rdflib Graph, and the files it came from."""
+    graph = rdflib.Graph()
+    paths = project.sources(project.shapes_dir) if paths is None else paths
     for path in paths:
         triples, prefixes = parse_file(path, project.base)
         for prefix, ns in prefixes.items():

@@ -25,7 +25,7 @@ import rdflib
 
 from . import __version__
 from .errors import ReleaseError, ValidationFailed
-from .load import Sources, load, load_shapes
+from .load import Sources, from_rdflib, load, load_shape_sets
 from .project import Project
 from .report import as_graph
 from .validate import Report, validate
@@ -247,7 +247,7 @@ def build(project: Project, out: Path | None = None, *, progress: Step | None = 
     out = (out or project.root / "dist").absolute()
     say("loading sources")
     sources = load(project)
-    shapes, _ = load_shapes(project)
+    shapes = load_shape_sets(project)
     say(f"validating {len(sources)} triples")
     report = validate(sources, shapes)
     if not report.conforms:
@@ -323,7 +323,7 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
         say(f"compressing {name}.{suffix}")
         written.append(gzip_file(folder / f"{name}.{suffix}"))
     report_graph = as_graph(report)
-    report_quads = [ox.Quad(*(_to_ox(t) for t in triple)) for triple in report_graph]
+    report_quads = [ox.Quad(*(from_rdflib(t) for t in triple)) for triple in report_graph]
     write_rdf(folder / "validation-report.ttl", _triples(canonical_quads(report_quads)), ox.RdfFormat.TURTLE,
               {"sh": STANDARD_PREFIXES["sh"], "dcterms": STANDARD_PREFIXES["dcterms"],
                "rdfs": STANDARD_PREFIXES["rdfs"]})
@@ -351,18 +351,6 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
             os.fsync(f.fileno())
     _fsync_dir(folder)
     return tuple(entries), len(triples)
-
-
-def _to_ox(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, rdflib.URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return ox.BlankNode(str(term))
-    if term.language:
-        return ox.Literal(str(term), language=term.language)
-    if term.datatype:
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-    return ox.Literal(str(term))
 
 
 def _fsync_dir(path: Path) -> None:

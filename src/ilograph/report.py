@@ -19,10 +19,14 @@ def as_text(report: Report) -> str:
     groups: dict[str, list] = defaultdict(list)
     for f in report.findings:
         groups[f.focus].append(f)
-    for focus, findings in groups.items():
+    rank = {VIOLATION: 0, WARNING: 1, INFO: 2}
+    ordered = sorted(groups.items(), key=lambda kv: (min(rank.get(f.severity, 3) for f in kv[1]),
+                                                     kv[1][0].file or "~", kv[1][0].line or 0, kv[0]))
+    for focus, findings in ordered:
+        findings = sorted(findings, key=lambda f: (rank.get(f.severity, 3), f.sort_key()))
         first = findings[0]
         where = f"{first.file}:{first.line}" if first.file and first.line else (first.file or "(not in a source file)")
-        lines.append(f"{focus}\n  defined in {where}")
+        lines.append(f"{focus}\n  at {where}")
         for f in findings:
             label = f.severity.upper()
             lines.append(f"  {label}: {f.message}")
@@ -76,8 +80,8 @@ def as_graph(report: Report) -> rdflib.Graph:
         g.add((r, SH.resultMessage, rdflib.Literal(f.message)))
         if f.component and f.component.startswith("sh:"):
             g.add((r, SH.sourceConstraintComponent, SH[f.component[3:]]))
-        if f.shape and f.shape.startswith(("http", "file")) and " " not in f.shape:
-            g.add((r, SH.sourceShape, rdflib.URIRef(f.shape)))
+        if f.shape and not f.shape.startswith(("check:", "(")):
+            g.add((r, SH.sourceShape, rdflib.Literal(f.shape)))
         if f.file:
             where = f.file + (f":{f.line}" if f.line else "")
             g.add((r, rdflib.namespace.DCTERMS.source, rdflib.Literal(where)))

@@ -18,7 +18,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SH, DefinedNamespace
 import rdflib.namespace as rdflib_namespaces
 
-from .load import Sources
+from .load import ShapeSets, Sources, from_rdflib
 
 VIOLATION, WARNING, INFO = "Violation", "Warning", "Info"
 _STANDARD = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL), "sh": str(SH),
@@ -259,8 +259,13 @@ def run_shacl(sources: Sources, shapes: rdflib.Graph, data: rdflib.Graph) -> lis
         path = one(SH.resultPath)
         value = one(SH.value)
         component = one(SH.sourceConstraintComponent)
-        where = sources.locate(focus) if isinstance(one(SH.focusNode), rdflib.URIRef) else None
-        shape = _shape_name(shapes, shape_node)
+        where = None
+        if isinstance(one(SH.focusNode), rdflib.URIRef):
+            stated = None
+            if isinstance(path, rdflib.URIRef):  # the file that states the offending value
+                stated = sources.statement_file(focus, str(path), None if value is None else from_rdflib(value))
+            where = sources.locate(focus, stated)
+        shape = _shape_name(shapes, shape_node, sources)
         findings.append(Finding(
             severity=_SEVERITY.get(one(SH.resultSeverity), VIOLATION), focus=focus, engine="pyshacl",
             message=str(one(SH.resultMessage) or "constraint not satisfied"),
@@ -285,16 +290,16 @@ def _path_text(path: rdflib.term.Node | None, sources: Sources) -> str | None:
     return "(complex path)"
 
 
-def _shape_name(shapes: rdflib.Graph, node: rdflib.term.Node | None) -> str | None:
-    """A property shape is usually a blank node: name it by its parent node shape and path."""
+def _shape_name(shapes: rdflib.Graph, node: rdflib.term.Node | None, sources: Sources) -> str | None:
+    """A shape by its prefixed name; a property shape (usually a blank node) by its node shape."""
     if node is None:
         return None
+    prefixes = {p: str(ns) for p, ns in shapes.namespaces() if p} | sources.prefixes() | _STANDARD
     if isinstance(node, rdflib.URIRef):
-        return str(node)
+        return _short(str(node), prefixes)
     parent = shapes.value(None, SH.property, node)
-    path = shapes.value(node, SH.path)
     if parent is not None:
-        return f"{parent}" + (f" (property {path})" if isinstance(path, rdflib.URIRef) else "")
+        return _short(str(parent), prefixes)
     return "(anonymous shape)"
 
 
@@ -352,7 +357,8 @@ def run_owl_rl(sources: Sources, data: rdflib.Graph) -> list[Finding]:
         for message in closed.objects(node, ERRNS.error):
             text = str(message)
             iris = [i.rstrip(".,;)") for i in _OWLRL_IRI.findall(text)]
-            focus = next((i for i in iris if i.startswith(sources.project.base)), iris[0] if iris else "?")
+            vocabulary = {q.subject.value for q in sources.quads(("ontology",)) if isinstance(q.subject, ox.NamedNode)}
+            focus = next((i for i in iris if i not in vocabulary), iris[0] if iris else "?")
             where = sources.locate(focus) if focus != "?" else None
             findings.append(Finding(
                 severity=VIOLATION, focus=focus, engine="owlrl",
@@ -362,12 +368,20 @@ def run_owl_rl(sources: Sources, data: rdflib.Graph) -> list[Finding]:
     return findings
 
 
-def validate(sources: Sources, shapes: rdflib.Graph) -> Report:
-    """Run every check on the loaded sources. Raises nothing for invalid data: that is the report."""
+def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph) -> Report:
+    """Run every check on the loaded sources. Raises nothing for invalid data: that is the report.
+
+    ``shapes`` is a :class:`ShapeSets` (data shapes on ontology + data, ontology shapes on the
+    ontology alone) or one graph of shapes applied to ontology + data.
+    """
     findings: list[Finding] = []
     findings += check_vocabulary(sources)
     union = sources.to_rdflib()
-    findings += run_shacl(sources, shapes, union)
+    if isinstance(shapes, ShapeSets):
+        findings += run_shacl(sources, shapes.data, union)
+        findings += run_shacl(sources, shapes.ontology, sources.to_rdflib(("ontology",)))
+    else:
+        findings += run_shacl(sources, shapes, union)
     findings += run_owl_rl(sources, union)
     findings += run_checks(sources, builtin_checks() + project_checks(sources))
     unique = sorted(set(findings), key=Finding.sort_key)
