@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="query worker processes (default: one per CPU, at least 2)")
     p.add_argument("--max-rows", metavar="N", type=int, default=10_000,
                    help="return at most N solutions or triples, and say when a result is cut (default: 10000)")
+    p.add_argument("--queue", metavar="N", type=int, default=64,
+                   help="requests that may wait for a busy worker; more are answered 503 (default: 64)")
 
     p = sub.add_parser("verify", parents=[common], help="check a release folder against its SHA256SUMS")
     p.add_argument("dir", metavar="DIR", nargs="?", help="release folder (default: PROJECT/dist)")
@@ -176,11 +178,12 @@ def _serve(project, args, out, err, say, quiet) -> int:
     from .web.settings import Settings
 
     for name, value, low in (("--timeout", args.timeout, 0.001), ("--workers", args.workers or 1, 1),
-                             ("--max-rows", args.max_rows, 1), ("--port", args.port, 0)):
+                             ("--max-rows", args.max_rows, 1), ("--port", args.port, 0), ("--queue", args.queue, 0)):
         if value < low or (name == "--port" and value > 65535):
             print(f"ilograph: {name} {value} is out of range", file=err)
             return EXIT_INPUT
     settings = Settings(timeout=args.timeout, max_rows=args.max_rows, workers=args.workers or default_size(),
+                        queue_limit=args.queue,
                         store_dir=Path(args.store).absolute() if args.store else None)
 
     def note(message: str) -> None:

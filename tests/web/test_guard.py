@@ -80,6 +80,12 @@ def test_from_clauses_are_resolved() -> None:
     assert not inspect("SELECT * { ?s ?p ?o }", base=BASE).has_dataset
 
 
+def test_prefixes_keep_their_hash() -> None:
+    seen = inspect("PREFIX ex: <https://example.org/g/def#>\nPREFIX r: <#>\nSELECT * FROM ex:g {}", base=BASE)
+    assert seen.prefixes == {"ex": "https://example.org/g/def#", "r": BASE + "#"}
+    assert seen.from_graphs == ("https://example.org/g/def#g",)
+
+
 def test_relative_from_uses_the_service_base() -> None:
     assert inspect("SELECT * FROM <graph/people> {}", base=BASE).from_graphs == ("https://example.org/g/graph/people",)
 

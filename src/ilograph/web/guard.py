@@ -62,6 +62,7 @@ _TOKEN = re.compile(rf"""
 _OPEN = frozenset({"{", "(", "[", "<<", "{|"})
 _CLOSE = frozenset({"}", ")", "]", ">>", "|}"})
 _UNESCAPE = re.compile(_UCHAR)
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
 
 
@@ -106,6 +107,15 @@ def position(text: str, offset: int) -> tuple[int, int]:
     """1-based (line, column) of a character offset."""
     line = text.count("\n", 0, offset) + 1
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def resolve(base: str, reference: str) -> str:
+    """``reference`` resolved against ``base`` (an absolute IRI is kept as written; an empty
+    fragment, as in ``<http://e/ns#>``, is kept)."""
+    if _SCHEME.match(reference):
+        return reference
+    joined = urljoin(base, reference)
+    return joined + "#" if reference.endswith("#") and not joined.endswith("#") else joined
 
 
 def unescape_iri(token: str) -> str:
@@ -157,11 +167,11 @@ def _classify(text: str, tokens: list[tuple[str, str, int]], base: str, limit: i
     i, n = 0, len(tokens)
     while i < n and tokens[i][0] == "word" and tokens[i][1].upper() in ("BASE", "PREFIX"):
         if tokens[i][1].upper() == "BASE" and i + 1 < n and tokens[i + 1][0] == "iri":
-            base = urljoin(base, unescape_iri(tokens[i + 1][1]))
+            base = resolve(base, unescape_iri(tokens[i + 1][1]))
             i += 2
         elif i + 2 < n and tokens[i + 1][0] == "pname" and tokens[i + 1][1].endswith(":") \
                 and tokens[i + 2][0] == "iri":
-            prefixes[tokens[i + 1][1][:-1]] = urljoin(base, unescape_iri(tokens[i + 2][1]))
+            prefixes[tokens[i + 1][1][:-1]] = resolve(base, unescape_iri(tokens[i + 2][1]))
             i += 3
         else:
             break  # malformed prologue: the engine's parser will say where
@@ -212,7 +222,7 @@ def _classify(text: str, tokens: list[tuple[str, str, int]], base: str, limit: i
 def _resolve(token: tuple[str, str, int], prefixes: dict[str, str], base: str) -> str | None:
     kind, value, _ = token
     if kind == "iri":
-        return urljoin(base, unescape_iri(value))
+        return resolve(base, unescape_iri(value))
     if kind == "pname":
         prefix, _, local = value.partition(":")
         if prefix in prefixes:
