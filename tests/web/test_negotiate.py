@@ -63,6 +63,15 @@ def test_format_parameter_wins(form: str, param: str, expected: str) -> None:
     assert choose(form, "application/sparql-results+json, text/turtle", param).name == expected
 
 
+def test_format_parameters_as_clients_send_them() -> None:
+    """SPARQLWrapper sends format=xml for RDF/XML, and format=tsv&format=text/tab-separated-values."""
+    assert choose("CONSTRUCT", "application/rdf+xml", ("xml",)).name == "rdfxml"
+    assert choose("DESCRIBE", None, ("json",)).name == "jsonld"
+    assert choose("SELECT", None, ("xml",)).name == "xml"
+    assert choose("SELECT", None, ("tsv", "text/tab-separated-values")).name == "tsv"
+    assert choose("CONSTRUCT", None, ("csv", "", "turtle")).name == "turtle"
+
+
 def test_format_parameter_errors() -> None:
     with pytest.raises(UnknownFormat):
         choose("SELECT", None, "yaml")

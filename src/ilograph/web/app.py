@@ -161,7 +161,7 @@ class App:
             if request.method == "POST":
                 raise HttpError(400, "the request has no query: send query=... (form) or the query itself "
                                 f"({protocol.QUERY})")
-            return self.service_description(request, asked.format)
+            return self.service_description(request, asked.formats)
         return await self.answer(request, asked.query, asked)
 
     async def list_queries(self, request: Request) -> Response:
@@ -180,7 +180,7 @@ class App:
             query=named.text,
             default_graphs=tuple(v for k, v in params if k == "default-graph-uri"),
             named_graphs=tuple(v for k, v in params if k == "named-graph-uri"),
-            format=next((v for k, v in params if k == "format"), None))
+            formats=protocol.format_values(params))
         return await self.answer(request, named.text, asked)
 
     # --- answering ----------------------------------------------------------------------------
@@ -198,7 +198,7 @@ class App:
             raise HttpError(400, f"syntax error at line {line}, column {column}: a query starts with SELECT, "
                             f"CONSTRUCT, DESCRIBE or ASK (after any PREFIX and BASE declarations), found {found}")
         try:
-            fmt = negotiate.choose(seen.form, request.header("accept"), asked.format)
+            fmt = negotiate.choose(seen.form, request.header("accept"), asked.formats)
         except negotiate.UnknownFormat as exc:
             raise HttpError(400, str(exc)) from None
         except negotiate.NotAcceptable as exc:
@@ -249,9 +249,9 @@ class App:
                         (b"x-ilograph-max-rows", str(self.settings.max_rows).encode())]
         return Response(200, result.body, fmt.content_type, headers)
 
-    def service_description(self, request: Request, format_param: str | None) -> Response:
+    def service_description(self, request: Request, formats: tuple[str, ...]) -> Response:
         try:
-            fmt = negotiate.choose("DESCRIBE", request.header("accept"), format_param)
+            fmt = negotiate.choose("DESCRIBE", request.header("accept"), formats)
         except negotiate.UnknownFormat as exc:
             raise HttpError(400, str(exc)) from None
         except negotiate.NotAcceptable as exc:

@@ -102,23 +102,40 @@ def quality(entries: list[tuple[str, float, int]], fmt: Format) -> tuple[float, 
     return best
 
 
-def choose(form: str | None, accept: str | None, format_param: str | None) -> Format:
+#: Short names that mean an RDF format when the result is a graph (as SPARQLWrapper and Fuseki use them).
+_GRAPH_NAMES = {"xml": RDFXML, "json": JSONLD, "ttl": TURTLE, "nt": NTRIPLES, "rdf": RDFXML,
+                "json-ld": JSONLD, "n-triples": NTRIPLES}
+
+
+def by_name(value: str, form: str | None) -> Format | None:
+    """The format a ``format`` parameter value names (a short name or a media type) for a result
+    of ``form``, or None."""
+    key = value.strip().lower()
+    if form in ("CONSTRUCT", "DESCRIBE") and key in _GRAPH_NAMES:
+        return _GRAPH_NAMES[key]
+    return ALL_FORMATS.get(key) or _BY_MEDIA_TYPE.get(key.split(";")[0].strip())
+
+
+def choose(form: str | None, accept: str | None, format_params: tuple[str, ...] | str | None = ()) -> Format:
     """The format to write a result of ``form`` in.
 
-    ``format_param`` wins over ``Accept``; it may be a short name (``json``, ``turtle``, ...) or a
-    media type. Raises :class:`UnknownFormat` for a name that is no format, and
-    :class:`NotAcceptable` when the format asked for cannot hold this kind of result or nothing in
-    ``Accept`` fits.
+    ``format_params`` (the values of ``format`` parameters, in order) win over ``Accept``: the
+    first that names a format this kind of result can be written in is taken. Each may be a short
+    name (``json``, ``turtle``, ...; for a graph, ``xml`` and ``json`` mean RDF/XML and JSON-LD) or
+    a media type. Raises :class:`UnknownFormat` when none of them is a format at all, and
+    :class:`NotAcceptable` when the formats asked for cannot hold this kind of result or nothing
+    in ``Accept`` fits.
     """
     offered = formats_for(form)
-    if format_param:
-        key = format_param.strip().lower()
-        fmt = ALL_FORMATS.get(key) or _BY_MEDIA_TYPE.get(key.split(";")[0].strip())
-        if fmt is None:
-            raise UnknownFormat(f"unknown format {format_param!r}; use one of: {', '.join(ALL_FORMATS)}")
-        if fmt not in offered:
-            raise NotAcceptable(_describe(form, offered, f"format={format_param}"), offered)
-        return fmt
+    params = (format_params,) if isinstance(format_params, str) else tuple(format_params or ())
+    if params:
+        named = [by_name(p, form) for p in params]
+        for fmt in named:
+            if fmt is not None and fmt in offered:
+                return fmt
+        if all(fmt is None for fmt in named):
+            raise UnknownFormat(f"unknown format {params[0]!r}; use one of: {', '.join(ALL_FORMATS)}")
+        raise NotAcceptable(_describe(form, offered, "format=" + ",".join(params)), offered)
     if not accept or not accept.strip():
         return offered[0]
     entries = parse_accept(accept)

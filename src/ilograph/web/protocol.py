@@ -29,12 +29,13 @@ UPDATE = "application/sparql-update"
 @dataclass(frozen=True)
 class SparqlRequest:
     """A protocol request: the query text (None when the request carries none, e.g. a plain
-    ``GET /sparql``), the dataset named by the protocol, and the ``format`` parameter."""
+    ``GET /sparql``), the dataset named by the protocol, and the values of the ``format`` (or
+    ``output``) parameters, in order (clients such as SPARQLWrapper send several)."""
 
     query: str | None
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
-    format: str | None = None
+    formats: tuple[str, ...] = ()
 
     @property
     def has_dataset(self) -> bool:
@@ -63,6 +64,11 @@ def _media_type(value: str | None) -> tuple[str, str | None]:
     return parts[0].strip().lower(), charset
 
 
+def format_values(params: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The non-empty values of the ``format`` and ``output`` parameters, in order."""
+    return tuple(v for k, v in params if k in ("format", "output") and v.strip())
+
+
 def _single(params: list[tuple[str, str]], name: str) -> str | None:
     values = [v for k, v in params if k == name]
     if len(values) > 1:
@@ -83,7 +89,7 @@ def _build(params: list[tuple[str, str]], query: str | None) -> SparqlRequest:
         query=query,
         default_graphs=tuple(v for k, v in params if k == "default-graph-uri"),
         named_graphs=tuple(v for k, v in params if k == "named-graph-uri"),
-        format=_single(params, "format"),
+        formats=format_values(params),
     )
 
 
