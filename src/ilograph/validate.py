@@ -249,7 +249,8 @@ def run_shacl(sources: Sources, shapes: rdflib.Graph, data: rdflib.Graph) -> lis
         return []
     _, results, _ = pyshacl.validate(
         data_graph=data, shacl_graph=shapes, ont_graph=None, inference="none", abort_on_first=False,
-        allow_infos=True, allow_warnings=True, meta_shacl=False, advanced=True, js=False, debug=False)
+        allow_infos=True, allow_warnings=True, meta_shacl=False, advanced=True, js=False, debug=False,
+        do_owl_imports=False)  # never fetch: owl:imports is not followed
     findings = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         def one(p: rdflib.URIRef) -> rdflib.term.Node | None:
