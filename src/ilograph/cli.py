@@ -177,7 +177,7 @@ def _serve(project, args, out, err, say, quiet) -> int:
     from .web.pool import default_size
     from .web.settings import Settings
 
-    for name, value, low in (("--timeout", args.timeout, 0.001), ("--workers", args.workers or 1, 1),
+    for name, value, low in (("--timeout", args.timeout, 0.001), ("--workers", 1 if args.workers is None else args.workers, 1),
                              ("--max-rows", args.max_rows, 1), ("--port", args.port, 0), ("--queue", args.queue, 0)):
         if value < low or (name == "--port" and value > 65535):
             print(f"ilograph: {name} {value} is out of range", file=err)
