@@ -30,10 +30,14 @@ class Dataset:
     modified: str | None = None
     publisher: str | None = None
     publisher_name: str | None = None
-    contact: str | None = None
+    contact: str | None = None  # an e-mail address or a web page; default: the homepage
     keywords: tuple[str, ...] = ()
-    themes: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()  # EU data themes, by code (ECON) or IRI
     release_name: str = "graph"
+    homepage: str | None = None  # the dataset's home page; default: the base IRI
+    language: str = "en"  # the language of title, description and keywords (a BCP 47 tag)
+    spatial: str | None = None  # IRI of the area the data covers, e.g. a GeoNames feature
+    publisher_type: str | None = None  # IRI of an ADMS publisher type
 
 
 @dataclass(frozen=True)
