@@ -118,6 +118,26 @@ def test_syntax_message_shortens_long_lists() -> None:
     assert message.startswith("syntax error at line 1, column 6: expected one of \"a\", \"b\", FILTER, a name or a number")
 
 
+def test_query_string_decoding_matches_urllib() -> None:
+    import random
+    from urllib.parse import unquote_plus as reference
+
+    from ilograph.web.protocol import unquote_plus
+    pieces = ["a", " ", "+", "%", "%2", "%zz", "%41", "%C3%A9", "%E2%82%AC", "%FF", "\\", "\\x41", "é", "%5C", "%00"]
+    rng = random.Random(7)
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        try:
+            expected: object = reference(text, errors="strict")
+        except UnicodeDecodeError:
+            expected = UnicodeDecodeError
+        try:
+            got: object = unquote_plus(text.encode())
+        except UnicodeDecodeError:
+            got = UnicodeDecodeError
+        assert got == expected, text
+
+
 def test_preflight(app) -> None:
     r = call(app, "OPTIONS", "/sparql", headers={"origin": "https://elsewhere.example",
                                                  "access-control-request-method": "POST",

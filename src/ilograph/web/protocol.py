@@ -15,7 +15,7 @@ type is not one of the two, or a charset other than UTF-8) or 403 (an update).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from .http import HttpError, Request
 
@@ -42,14 +42,33 @@ class SparqlRequest:
         return bool(self.default_graphs or self.named_graphs)
 
 
+def unquote_plus(raw: bytes) -> str:
+    """Decode one ``application/x-www-form-urlencoded`` value (``+`` is a space, ``%HH`` a byte) as
+    UTF-8, as :func:`urllib.parse.unquote_plus` does with ``errors="strict"``, several times faster
+    (the percent escapes are decoded by a C codec). Raises :class:`UnicodeDecodeError`."""
+    raw = raw.replace(b"+", b" ")
+    if b"%" not in raw:
+        return raw.decode("utf-8")
+    try:
+        latin = raw.replace(b"\\", b"\\\\").replace(b"%", b"\\x").decode("unicode_escape")
+    except UnicodeDecodeError:  # a '%' that starts no escape: the careful way
+        return unquote_to_bytes(raw).decode("utf-8")
+    return latin.encode("latin-1").decode("utf-8")
+
+
 def parse_params(raw: bytes | str, where: str) -> list[tuple[str, str]]:
     """``key=value&...`` pairs, percent-decoded as UTF-8. Raises :class:`HttpError` 400 when they
     are not UTF-8."""
+    data = raw.encode("utf-8") if isinstance(raw, str) else raw
+    pairs = []
     try:
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+        for part in data.split(b"&"):
+            if part:
+                key, _, value = part.partition(b"=")
+                pairs.append((unquote_plus(key), unquote_plus(value)))
     except UnicodeDecodeError:
         raise HttpError(400, f"the {where} is not UTF-8 (percent-encode UTF-8 bytes)") from None
+    return pairs
 
 
 def _media_type(value: str | None) -> tuple[str, str | None]:
