@@ -55,7 +55,8 @@ class Job:
 @dataclass(frozen=True)
 class Answer:
     """What running a job gave: the serialized ``body``, the number of ``rows`` (solutions or
-    triples; -1 for ASK) and whether the row cap cut it; or, with ``error`` set (``syntax`` or
+    triples; -1 when not counted: an ASK, or a result the engine wrote whole) and whether the row
+    cap cut it; or, with ``error`` set (``syntax`` or
     ``engine``), a message and, for a syntax error, its line and column."""
 
     body: bytes = b""

@@ -246,8 +246,9 @@ class WorkerPool:
             raise QueryTimeout(f"the query ran longer than the limit of {self.timeout:g} s and was stopped") from None
         except (ConnectionError, OSError, pickle.UnpicklingError) as exc:
             self._replace(worker)
-            raise EngineFailure("the query engine stopped while running this query "
-                                f"({type(exc).__name__}); it has been restarted") from None
+            limit = f" ({self._memory_mb} MiB)" if self._memory_mb else ""
+            raise EngineFailure("the query engine stopped while running this query, for example because it needed "
+                                f"more memory than a worker may use{limit}; the engine has been restarted") from None
         except asyncio.CancelledError:
             # The client went away mid-query: the worker's answer is still coming, so it cannot
             # take another job until it has been read; replace it rather than wait.
