@@ -131,7 +131,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-                raise AssertionError("ilograph serve did not stop within 20 s of Ctrl-C:\n" + self.output())
+                raise AssertionError("ilograph serve did not stop within 20 s of Ctrl-C:\n" + self.output()) from None
         return self.process.returncode
 
 

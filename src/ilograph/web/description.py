@@ -101,4 +101,4 @@ def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
     """The description in one of the RDF formats."""
     kind = _RDF_FORMATS[fmt.name]
     kwargs = {"prefixes": PREFIXES} if fmt.name in ("turtle", "rdfxml") else {}
-    return ox.serialize(triples, format=kind, **kwargs)  # type: ignore[arg-type]
+    return ox.serialize(triples, format=kind, **kwargs) or b""  # type: ignore[arg-type]

@@ -133,7 +133,7 @@ def inspect(text: str, *, base: str, max_depth: int = 64) -> Inspection:
     depth = 0
     limit_at = -1
     for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
+        kind = m.lastgroup or "bad"
         if kind == "ws" or kind == "comment":
             continue
         value = m.group()

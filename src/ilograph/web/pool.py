@@ -244,7 +244,7 @@ class WorkerPool:
         except asyncio.TimeoutError:
             self._replace(worker)
             raise QueryTimeout(f"the query ran longer than the limit of {self.timeout:g} s and was stopped") from None
-        except (ConnectionError, OSError, pickle.UnpicklingError) as exc:
+        except (ConnectionError, OSError, pickle.UnpicklingError):
             self._replace(worker)
             limit = f" ({self._memory_mb} MiB)" if self._memory_mb else ""
             raise EngineFailure("the query engine stopped while running this query, for example because it needed "

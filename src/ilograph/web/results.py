@@ -55,7 +55,7 @@ def answer(store: ox.Store, job: Job) -> Answer:
         if isinstance(result, ox.QueryTriples):
             return write_graph(result, job)
         if job.within_cap:
-            return Answer(body=result.serialize(format=_RESULT_FORMATS[job.format]), rows=-1)
+            return Answer(body=result.serialize(format=_RESULT_FORMATS[job.format]) or b"", rows=-1)
         return write_solutions(result, job.format, job.max_rows)
     except SyntaxError as exc:
         text = str(exc.msg if getattr(exc, "msg", None) else exc)
@@ -137,7 +137,7 @@ def write_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> Answe
         for i, row in enumerate(rows):
             if i:
                 out.append(",")
-            out.append("{" + ",".join(_js(n) + ":" + _json_term(t) for n, t in zip(names, row) if t is not None) + "}")
+            out.append("{" + ",".join(_js(n) + ":" + _json_term(t) for n, t in zip(names, row, strict=True) if t is not None) + "}")
         out.append("]}}")
         body = "".join(out).encode()
     elif fmt == "xml":
@@ -148,7 +148,7 @@ def write_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> Answe
         out.append("</head><results>")
         for row in rows:
             out.append("<result>")
-            out.extend(f'<binding name="{n}">{_xml_term(t)}</binding>' for n, t in zip(names, row) if t is not None)
+            out.extend(f'<binding name="{n}">{_xml_term(t)}</binding>' for n, t in zip(names, row, strict=True) if t is not None)
             out.append("</result>")
         out.append("</results></sparql>\n")
         body = "".join(out).encode()
@@ -206,7 +206,7 @@ def write_graph(result: ox.QueryTriples, job: Job) -> Answer:
         raise ValueError(f"a CONSTRUCT or DESCRIBE result cannot be written as {job.format!r}")
     counter = _Counter(iter(result), job.max_rows)
     kwargs = {"prefixes": dict(job.prefixes)} if job.format in _WITH_PREFIXES and job.prefixes else {}
-    body = ox.serialize(counter, format=fmt, **kwargs)  # type: ignore[arg-type]
+    body = ox.serialize(counter, format=fmt, **kwargs) or b""  # type: ignore[arg-type]
     if counter.truncated and job.format in ("turtle", "ntriples"):
         body = (f"# truncated: only the first {job.max_rows} triples are shown "
                 f"(the row cap of this service)\n").encode() + body
