@@ -87,7 +87,22 @@ def test_verify_catches_a_corrupted_byte(release, tmp_path):
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0x01
     target.write_bytes(bytes(data))
-    assert verify(copy) == ["ilograph.nt: checksum mismatch"]
+    assert verify(copy) == ["ilograph.nt: checksum mismatch", "dcat.ttl: distribution ilograph.nt: checksum differs"]
+
+
+def test_verify_checks_the_dcat_checksums_too(release, tmp_path):
+    """A file replaced together with its SHA256SUMS line is still caught by the catalogue's checksums."""
+    import hashlib
+    copy = tmp_path / "copy"
+    shutil.copytree(release.path, copy)
+    target = copy / "ilograph.ttl"
+    target.write_bytes(target.read_bytes() + b"# appended\n")
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    sums = copy / "SHA256SUMS"
+    sums.write_text("".join(f"{digest}  ilograph.ttl\n" if line.endswith("  ilograph.ttl") else line + "\n"
+                            for line in sums.read_text().splitlines()))
+    assert verify(copy) == ["dcat.ttl: distribution ilograph.ttl: byte size differs",
+                            "dcat.ttl: distribution ilograph.ttl: checksum differs"]
 
 
 def _build_in_subprocess(project_root: Path, out: Path, seed: str) -> None:

@@ -25,6 +25,7 @@ import rdflib
 
 from . import __version__
 from .errors import ReleaseError, ValidationFailed
+from .catalog import write_descriptions
 from .load import Sources, from_rdflib, load, load_shape_sets
 from .project import Project
 from .report import as_graph
@@ -51,6 +52,7 @@ MEDIA_TYPES = {
     ".ttl": "text/turtle", ".nt": "application/n-triples", ".nq": "application/n-quads",
     ".trig": "application/trig", ".jsonld": "application/ld+json", ".rdf": "application/rdf+xml",
     ".json": "application/json", ".gz": "application/gzip", "SHA256SUMS": "text/plain",
+    ".xml": "application/xml", ".txt": "text/plain",
 }
 
 
@@ -330,6 +332,9 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
     written.append(folder / "validation-report.ttl")
     say("checksums")
     entries = [ReleaseFile(p.name, p.stat().st_size, sha256(p), media_type(p.name)) for p in sorted(written)]
+    say("dataset descriptions (VoID, DCAT, schema.org, sitemap)")
+    written += write_descriptions(folder, project, sources, entries, len(triples))
+    entries = [ReleaseFile(p.name, p.stat().st_size, sha256(p), media_type(p.name)) for p in sorted(written)]
     manifest = {
         "dataset": {"base": project.base, "title": project.dataset.title, "version": project.dataset.version},
         "generator": f"ilograph {__version__}",
@@ -410,4 +415,38 @@ def verify(folder: Path) -> list[str]:
             problems.append(f"{name}: missing")
         elif sha256(path) != digest:
             problems.append(f"{name}: checksum mismatch")
+    dcat = folder / "dcat.ttl"
+    if dcat.is_file():
+        problems += _verify_dcat(folder, dcat)
     return problems
+
+
+_DCAT_CHECK = """
+PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX spdx: <http://spdx.org/rdf/terms#>
+SELECT ?url ?size ?sum WHERE {
+  ?distribution a dcat:Distribution ; dcat:downloadURL ?url .
+  OPTIONAL { ?distribution dcat:byteSize ?size }
+  OPTIONAL { ?distribution spdx:checksum/spdx:checksumValue ?sum }
+}"""
+
+
+def _verify_dcat(folder: Path, dcat: Path) -> list[str]:
+    """Every DCAT distribution's byte size and SHA-256 must match the file it names."""
+    store = ox.Store()
+    try:
+        store.load(path=dcat, format=ox.RdfFormat.TURTLE)
+    except SyntaxError as exc:
+        return [f"dcat.ttl: unreadable ({exc})"]
+    problems = []
+    for row in store.query(_DCAT_CHECK):
+        name = row["url"].value.rsplit("/", 1)[-1]
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"dcat.ttl: distribution {name}: missing")
+            continue
+        if row["size"] is not None and int(row["size"].value) != path.stat().st_size:
+            problems.append(f"dcat.ttl: distribution {name}: byte size differs")
+        if row["sum"] is not None and row["sum"].value.lower() != sha256(path):
+            problems.append(f"dcat.ttl: distribution {name}: checksum differs")
+    return sorted(problems)
