@@ -83,3 +83,20 @@ def test_syntax_errors_come_back_with_their_position(web_release) -> None:
         finally:
             await pool.close()
     asyncio.run(go())
+
+
+def test_a_worker_that_died_while_idle_is_skipped(web_release) -> None:
+    async def go() -> None:
+        pool = WorkerPool(web_release, size=2, timeout=10)
+        try:
+            await pool.start()
+            victim = next(iter(pool._workers))
+            victim.process.kill()
+            await victim.process.wait()
+            await settle(pool, 1)  # noticed and replaced without waiting for a request to find it
+            for _ in range(4):
+                assert (await pool.run(job("ASK {}", web_release))).error is None
+            assert victim not in pool._workers and len(pool._workers) == 2
+        finally:
+            await pool.close()
+    asyncio.run(go())

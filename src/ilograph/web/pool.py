@@ -38,6 +38,7 @@ class _Connection(asyncio.Protocol):
         self.waiter: asyncio.Future | None = None
         self._buffer = bytearray()
         self.closed = False
+        self.on_lost: Callable[[], None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -60,6 +61,8 @@ class _Connection(asyncio.Protocol):
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_exception(ConnectionError("the worker closed its socket"))
+        if self.on_lost is not None:
+            self.on_lost()
 
 
 class _Worker:
@@ -68,6 +71,7 @@ class _Worker:
     def __init__(self, process: asyncio.subprocess.Process, connection: _Connection) -> None:
         self.process = process
         self.connection = connection
+        self.retired = False  # killed or dead: never to be given a job again
 
     def _expect(self) -> asyncio.Future:
         if self.connection.closed:
@@ -178,6 +182,7 @@ class WorkerPool:
         _, connection = await asyncio.get_running_loop().create_unix_connection(_Connection, sock=parent)
         worker = _Worker(process, connection)
         self._workers.add(worker)
+        connection.on_lost = lambda: self._lost(worker)
         try:
             ready = await worker.receive()
         except ConnectionError as exc:
@@ -191,8 +196,17 @@ class WorkerPool:
             self.release = replace(self.release, graph_triples=ready["graph_triples"])
         return worker
 
+    def _lost(self, worker: _Worker) -> None:
+        """A worker's socket closed: if nobody retired it (it died on its own, even while idle),
+        replace it now rather than when a request finds it dead."""
+        if not worker.retired and not self._closed and worker in self._workers:
+            self._replace(worker)
+
     def _replace(self, worker: _Worker) -> None:
-        """Kill ``worker`` now and start its successor in the background."""
+        """Kill ``worker`` now and start its successor in the background (once per worker)."""
+        if worker.retired:
+            return
+        worker.retired = True
         self._workers.discard(worker)
         try:
             worker.process.kill()
@@ -228,17 +242,7 @@ class WorkerPool:
             await self.start()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        worker = self._idle.get_nowait() if not self._idle.empty() else None
-        if worker is None:
-            if self._waiting >= self.queue_limit:
-                raise Overloaded(f"{self._waiting} requests are already waiting for a query worker")
-            self._waiting += 1
-            try:
-                worker = await asyncio.wait_for(self._idle.get(), self.timeout)
-            except asyncio.TimeoutError:
-                raise Overloaded(f"every query worker stayed busy for {self.timeout:g} s") from None
-            finally:
-                self._waiting -= 1
+        worker = await self._take(deadline)
         try:
             answer = await worker.call(job, max(deadline - loop.time(), 0.001))
         except asyncio.TimeoutError:
@@ -256,6 +260,28 @@ class WorkerPool:
             raise
         self._idle.put_nowait(worker)
         return answer
+
+
+    async def _take(self, deadline: float) -> _Worker:
+        """An idle, live worker: at once if there is one, else waiting until ``deadline``. A worker
+        found dead while idle is replaced and the next one taken."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._idle.empty():
+                worker = self._idle.get_nowait()
+            else:
+                if self._waiting >= self.queue_limit:
+                    raise Overloaded(f"{self._waiting} requests are already waiting for a query worker")
+                self._waiting += 1
+                try:
+                    worker = await asyncio.wait_for(self._idle.get(), max(deadline - loop.time(), 0.001))
+                except asyncio.TimeoutError:
+                    raise Overloaded(f"every query worker stayed busy for {self.timeout:g} s") from None
+                finally:
+                    self._waiting -= 1
+            if not worker.retired and not worker.connection.closed:
+                return worker
+            self._replace(worker)  # (does nothing if it was already retired)
 
 
 def default_size() -> int:
