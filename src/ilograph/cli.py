@@ -59,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--queue", metavar="N", type=int, default=64,
                    help="requests that may wait for a busy worker; more are answered 503 (default: 64)")
 
+    p = sub.add_parser("site", parents=[common], help="write the publication as static files (pages, RDF, "
+                       "downloads, catalogue, Apache and nginx rules)")
+    p.add_argument("--out", metavar="DIR", required=True, help="folder to write the site to (replaced atomically)")
+    p.add_argument("--release", metavar="DIR", help="release folder to publish, built when stale (default: PROJECT/dist)")
+    p.add_argument("--base-url", metavar="URL", help="where the site will be served, for sitemap.xml, robots.txt and "
+                   "the server rules (default: the dataset's base IRI)")
+
     p = sub.add_parser("verify", parents=[common], help="check a release folder against its SHA256SUMS")
     p.add_argument("dir", metavar="DIR", nargs="?", help="release folder (default: PROJECT/dist)")
     return parser
@@ -86,7 +93,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if not project.configured and not quiet:
             print(f"ilograph: note: {project.root}/ilograph.toml not found; base IRI is {project.base}", file=err)
         handler = {"validate": _validate, "build": _build, "query": _query, "queries": _queries,
-                   "verify": _verify, "serve": _serve}[args.command]
+                   "verify": _verify, "serve": _serve, "site": _site}[args.command]
         return handler(project, args, out, err, say, quiet)
     except ValidationFailed as exc:
         from .report import as_text
@@ -192,6 +199,28 @@ def _serve(project, args, out, err, say, quiet) -> int:
 
     serve(project, settings, host=args.host, port=args.port, out=Path(args.out) if args.out else None,
           say=note, progress=say, stdout=out, verbose=getattr(args, "verbose", False))
+    return EXIT_OK
+
+
+def _site(project, args, out, err, say, quiet) -> int:
+    from .release import build
+    from .site import write_site
+    from .store import release_is_current
+
+    if args.base_url and not args.base_url.startswith(("http://", "https://")):
+        print(f"ilograph: --base-url {args.base_url}: give an http(s) URL", file=err)
+        return EXIT_INPUT
+    folder = (Path(args.release) if args.release else project.root / "dist").absolute()
+    if release_is_current(project, folder):
+        say(f"the release at {folder} is up to date")
+    else:
+        say(f"building the release at {folder}")
+        build(project, folder, progress=say)
+    site = write_site(folder, Path(args.out), base_url=args.base_url, progress=say)
+    if not quiet:
+        print(f"site {site.id}: {site.resources} resources, {site.files} files"
+              + (" (unchanged)" if site.reused else ""), file=out)
+        print(f"written to {site.path}", file=out)
     return EXIT_OK
 
 
