@@ -19,6 +19,17 @@ traceback); 503 (no worker free before the deadline, with ``Retry-After``); 504 
 the timeout and was stopped).
 
 The app is one object that owns its caches; nothing is kept at module level.
+
+Adding a page (for example the HTML query page at ``/query``, or at ``/`` and at ``/sparql`` for
+``Accept: text/html``): write a handler ``async def page(self, request: Request) -> Response`` and
+register it in :meth:`App.__init__` with ``self.add_route("/query", self.page)`` (``prefix=True``
+serves a whole subtree, as ``/queries/`` does). Keep templates in ``web/templates/`` and static
+files in ``web/static/``, read once when the app is created (``importlib.resources``), never per
+request, and list both folders in ``[tool.setuptools.package-data]``. Static files can be served by
+a prefix route ``/static/`` or, faster, by Granian itself (``static_path_route`` and
+``static_path_mount`` where :mod:`ilograph.serve` builds the server). A handler raises
+:class:`HttpError` for anything but success; :meth:`App.dispatch` adds CORS, ``OPTIONS``, 405 and
+the mapping of unexpected errors to 500.
 """
 
 from __future__ import annotations
