@@ -140,7 +140,9 @@ def _build(project, args, out, err, say, quiet) -> int:
     from .release import build
 
     target = Path(args.out) if args.out else None
-    release = build(project, target, progress=say)
+    from .progress import Progress
+    mode = "quiet" if quiet else "verbose" if getattr(args, "verbose", False) else "auto"
+    release = build(project, target, progress=Progress(stream=err, mode=mode))
     if not quiet:
         warnings = release.report.count("Warning")
         print(f"release {release.id}: {release.triples} triples, {len(release.files)} files"

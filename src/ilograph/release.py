@@ -27,6 +27,7 @@ from . import __version__
 from .errors import ReleaseError, ValidationFailed
 from .catalog import write_descriptions
 from .load import Sources, from_rdflib, load, load_shape_sets
+from .progress import Progress
 from .project import Project
 from .report import as_graph
 from .validate import Report, validate
@@ -234,10 +235,8 @@ def sources_digest(project: Project) -> str:
 
 # --- the release ------------------------------------------------------------------------------
 
-Step = Callable[[str], None]
-
-
-def build(project: Project, out: Path | None = None, *, progress: Step | None = None) -> Release:
+def build(project: Project, out: Path | None = None, *,
+          progress: Progress | Callable[[str], None] | None = None) -> Release:
     """Load, validate and write a release of ``project`` to ``out`` (default ``<project>/dist``).
 
     Raises :class:`~ilograph.errors.LoadError` for unreadable sources,
@@ -245,13 +244,15 @@ def build(project: Project, out: Path | None = None, *, progress: Step | None = 
     written), and :class:`~ilograph.errors.ReleaseError` when the release cannot be written (the
     previous release is left in place).
     """
-    say = progress or (lambda _msg: None)
+    progress = Progress.of(progress)
     out = (out or project.root / "dist").absolute()
-    say("loading sources")
-    sources = load(project)
-    shapes = load_shape_sets(project)
-    say(f"validating {len(sources)} triples")
-    report = validate(sources, shapes)
+    with progress.stage("load sources") as stage:
+        sources = load(project)
+        shapes = load_shape_sets(project)
+        stage.done(len(sources))
+    with progress.stage("validate") as stage:
+        report = validate(sources, shapes)
+        stage.done(len(sources))
     if not report.conforms:
         raise ValidationFailed(report)
     releases = out.parent / f".{out.name}.releases"
@@ -262,47 +263,49 @@ def build(project: Project, out: Path | None = None, *, progress: Step | None = 
     except OSError as exc:
         raise ReleaseError(f"cannot create the release folder beside {out}: {exc}") from exc
     try:
-        files, triples = _write_files(project, sources, report, staging, say)
-        release_id = hashlib.sha256((staging / "SHA256SUMS").read_bytes()).hexdigest()[:16]
-        final = releases / release_id
-        previous = _target_name(out)
-        reused = final.is_dir() and _verify(final)
-        if reused:
-            shutil.rmtree(staging)
-        else:
-            if final.exists():
-                shutil.rmtree(final)
-            os.rename(staging, final)
-            _fsync_dir(releases)
-        _point(out, final)
-        _prune(releases, keep={final.name, previous})
+        files, triples = _write_files(project, sources, report, staging, progress)
+        with progress.stage("swap in the release"):
+            release_id = hashlib.sha256((staging / "SHA256SUMS").read_bytes()).hexdigest()[:16]
+            final = releases / release_id
+            previous = _target_name(out)
+            reused = final.is_dir() and _verify(final)
+            if reused:
+                shutil.rmtree(staging)
+            else:
+                if final.exists():
+                    shutil.rmtree(final)
+                os.rename(staging, final)
+                _fsync_dir(releases)
+            _point(out, final)
+            _prune(releases, keep={final.name, previous})
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise ReleaseError(f"could not write the release ({exc}); the previous release at {out} is untouched") from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    say(f"release {release_id} at {out}")
     return Release(path=out, id=release_id, files=files, report=report, triples=triples, reused=reused)
 
 
 def _write_files(project: Project, sources: Sources, report: Report, folder: Path,
-                 say: Step) -> tuple[tuple[ReleaseFile, ...], int]:
+                 progress: Progress) -> tuple[tuple[ReleaseFile, ...], int]:
     name = project.dataset.release_name
     prefixes = dict(STANDARD_PREFIXES)
     for p, ns in sources.prefixes().items():
         if p not in prefixes and ns not in prefixes.values():
             prefixes[p] = ns
-    say("canonicalizing")
-    quads = canonical_quads(sources.dataset)
-    triples = _triples(quads)
-    onto_graphs = set(sources.ontology_graphs)
-    onto = _triples([q for q in quads if str(q.graph_name.value) in onto_graphs])
+    with progress.stage("canonicalize blank nodes and sort") as stage:
+        quads = canonical_quads(sources.dataset)
+        triples = _triples(quads)
+        onto_graphs = set(sources.ontology_graphs)
+        onto = _triples([q for q in quads if str(q.graph_name.value) in onto_graphs])
+        stage.done(len(quads), "quads")
     written: list[Path] = []
 
     def emit(path: Path, items: list, fmt: ox.RdfFormat) -> None:
-        say(f"writing {path.name}")
-        write_rdf(path, items, fmt, prefixes)
+        with progress.stage(f"write {path.name}") as stage:
+            write_rdf(path, items, fmt, prefixes)
+            stage.done(len(items))
         written.append(path)
 
     emit(folder / f"{name}.ttl", triples, ox.RdfFormat.TURTLE)
@@ -313,28 +316,34 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
     context = jsonld_context(sources, prefixes)
     (folder / "context.jsonld").write_text(json.dumps(context, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     written.append(folder / "context.jsonld")
-    say(f"writing {name}.jsonld")
-    write_jsonld(folder / f"{name}.jsonld", triples, context)
+    with progress.stage(f"write {name}.jsonld") as stage:
+        write_jsonld(folder / f"{name}.jsonld", triples, context)
+        stage.done(len(triples))
     written.append(folder / f"{name}.jsonld")
     if onto:
         emit(folder / "ontology.ttl", onto, ox.RdfFormat.TURTLE)
         emit(folder / "ontology.rdf", onto, ox.RdfFormat.RDF_XML)
-        write_jsonld(folder / "ontology.jsonld", onto, context)
+        with progress.stage("write ontology.jsonld") as stage:
+            write_jsonld(folder / "ontology.jsonld", onto, context)
+            stage.done(len(onto))
         written.append(folder / "ontology.jsonld")
     for suffix in ("ttl", "nt", "nq", "trig", "rdf", "jsonld"):
-        say(f"compressing {name}.{suffix}")
-        written.append(gzip_file(folder / f"{name}.{suffix}"))
-    report_graph = as_graph(report)
-    report_quads = [ox.Quad(*(from_rdflib(t) for t in triple)) for triple in report_graph]
-    write_rdf(folder / "validation-report.ttl", _triples(canonical_quads(report_quads)), ox.RdfFormat.TURTLE,
-              {"sh": STANDARD_PREFIXES["sh"], "dcterms": STANDARD_PREFIXES["dcterms"],
-               "rdfs": STANDARD_PREFIXES["rdfs"]})
+        with progress.stage(f"gzip {name}.{suffix}") as stage:
+            written.append(gzip_file(folder / f"{name}.{suffix}"))
+            stage.done((folder / f"{name}.{suffix}").stat().st_size, "bytes")
+    with progress.stage("write validation-report.ttl"):
+        report_graph = as_graph(report)
+        report_quads = [ox.Quad(*(from_rdflib(t) for t in triple)) for triple in report_graph]
+        write_rdf(folder / "validation-report.ttl", _triples(canonical_quads(report_quads)), ox.RdfFormat.TURTLE,
+                  {"sh": STANDARD_PREFIXES["sh"], "dcterms": STANDARD_PREFIXES["dcterms"],
+                   "rdfs": STANDARD_PREFIXES["rdfs"]})
     written.append(folder / "validation-report.ttl")
-    say("checksums")
-    entries = [ReleaseFile(p.name, p.stat().st_size, sha256(p), media_type(p.name)) for p in sorted(written)]
-    say("dataset descriptions (VoID, DCAT, schema.org, sitemap)")
-    written += write_descriptions(folder, project, sources, entries, len(triples))
-    entries = [ReleaseFile(p.name, p.stat().st_size, sha256(p), media_type(p.name)) for p in sorted(written)]
+    with progress.stage("checksums of the dumps") as stage:
+        entries = [_entry(p) for p in sorted(written)]
+        stage.done(sum(e.size for e in entries), "bytes")
+    with progress.stage("dataset descriptions (VoID, DCAT, schema.org)"):
+        described = write_descriptions(folder, project, sources, entries, len(triples))
+        entries = sorted(entries + [_entry(p) for p in described], key=lambda e: e.name)
     manifest = {
         "dataset": {"base": project.base, "title": project.dataset.title, "version": project.dataset.version},
         "generator": f"ilograph {__version__}",
@@ -346,16 +355,21 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
         "warnings": report.count("Warning"),
         "files": [e.__dict__ for e in entries],
     }
-    (folder / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    entries.append(ReleaseFile("release.json", (folder / "release.json").stat().st_size,
-                               sha256(folder / "release.json"), media_type("release.json")))
-    entries.sort(key=lambda e: e.name)
-    (folder / "SHA256SUMS").write_text("".join(f"{e.sha256}  {e.name}\n" for e in entries), encoding="ascii")
-    for p in folder.iterdir():
-        with p.open("rb") as f:
-            os.fsync(f.fileno())
-    _fsync_dir(folder)
+    with progress.stage("manifest, SHA256SUMS, fsync") as stage:
+        (folder / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        entries.append(_entry(folder / "release.json"))
+        entries.sort(key=lambda e: e.name)
+        (folder / "SHA256SUMS").write_text("".join(f"{e.sha256}  {e.name}\n" for e in entries), encoding="ascii")
+        for p in folder.iterdir():
+            with p.open("rb") as f:
+                os.fsync(f.fileno())
+        _fsync_dir(folder)
+        stage.done(len(entries) + 1, "files")
     return tuple(entries), len(triples)
+
+
+def _entry(path: Path) -> ReleaseFile:
+    return ReleaseFile(path.name, path.stat().st_size, sha256(path), media_type(path.name))
 
 
 def _fsync_dir(path: Path) -> None:
