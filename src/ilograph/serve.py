@@ -69,7 +69,7 @@ async def _run(release: ReleaseInfo, settings: Settings, queries: list, *, host:
             + ("" if pool.isolated else " (the system did not let them drop network access)"))
         app = create_app(settings, pool, queries=queries)
         server = Server(app, address=host, port=port, interface=Interfaces.ASGINL, http=HTTPModes.auto,
-                        websockets=False, log_enabled=verbose, log_level=LogLevels.warning,
+                        websockets=False, log_enabled=verbose, log_level=LogLevels.warning, log_access=verbose,
                         backlog=1024)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
