@@ -17,9 +17,10 @@ from typing import Iterator
 import httpx
 import pytest
 import rdflib
+from rdflib.collection import Collection
 from rdflib.query import Result
 
-from .conftest import BASE, PEOPLE, RUNAWAY, Server, start_server
+from .conftest import BASE, PEOPLE, PROTOCOL, RUNAWAY, Server, start_server
 
 PEOPLE_QUERY = ("PREFIX ex: <https://example.org/g/def#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
                 "SELECT ?person ?name ?age WHERE { ?person a ex:Person ; rdfs:label ?name ; ex:age ?age "
@@ -276,3 +277,50 @@ def test_protocol_dataset_graphs_are_looked_up_not_fetched(client: httpx.Client,
 def test_index(client: httpx.Client, web_release) -> None:
     body = json.loads(client.get("/").text)
     assert body["release"] == web_release.id and body["sparql"] == "/sparql"
+
+
+# --- the W3C service description tests --------------------------------------------------------
+
+SD_MANIFEST = PROTOCOL.parent / "service-description" / "manifest.ttl"
+SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+
+
+def sd_test_names() -> list[str]:
+    if not SD_MANIFEST.is_file():
+        return []
+    graph = rdflib.Graph().parse(SD_MANIFEST, format="turtle")
+    mf = rdflib.Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
+    manifest = next(graph.subjects(rdflib.RDF.type, mf.Manifest))
+    return [str(e).rsplit("#", 1)[-1] for e in Collection(graph, graph.value(manifest, mf.entries))]
+
+
+@pytest.mark.skipif(not SD_MANIFEST.is_file(), reason=f"the W3C service description suite is not at {SD_MANIFEST}")
+@pytest.mark.parametrize("name", sd_test_names() or ["absent"])
+def test_w3c_service_description(client: httpx.Client, name: str) -> None:
+    """The three tests of the suite, as its manifest names them: GET on the endpoint returns RDF;
+    it has an sd:endpoint triple naming the endpoint; it conforms to the SD schema's ranges."""
+    endpoint = rdflib.URIRef(str(client.base_url.join("/sparql")))
+    for accept, parser in (("text/turtle", "turtle"), ("application/rdf+xml", "xml")):
+        r = client.get("/sparql", headers={"accept": accept})
+        assert r.status_code == 200 and r.headers["content-type"].split(";")[0] == accept
+        graph = rdflib.Graph().parse(data=r.content, format=parser)
+        if name == "returns-rdf":
+            assert len(graph) > 0
+        elif name == "has-endpoint-triple":
+            assert (None, SD.endpoint, endpoint) in graph
+        elif name == "conforms-to-schema":
+            services = set(graph.subjects(rdflib.RDF.type, SD.Service))
+            assert services == {endpoint}
+            languages = set(graph.objects(endpoint, SD.supportedLanguage))
+            assert languages == {SD.SPARQL11Query}  # no SD.SPARQL11Update: read-only
+            for prop in (SD.feature, SD.resultFormat, SD.defaultEntailmentRegime):
+                assert all(isinstance(v, rdflib.URIRef) for v in graph.objects(endpoint, prop))
+            dataset = graph.value(endpoint, SD.defaultDataset)
+            assert (dataset, rdflib.RDF.type, SD.Dataset) in graph
+            assert (graph.value(dataset, SD.defaultGraph), rdflib.RDF.type, SD.Graph) in graph
+            for named in graph.objects(dataset, SD.namedGraph):
+                assert (named, rdflib.RDF.type, SD.NamedGraph) in graph
+                assert isinstance(graph.value(named, SD.name), rdflib.URIRef)
+                assert (graph.value(named, SD.graph), rdflib.RDF.type, SD.Graph) in graph
+        else:
+            pytest.fail(f"a service description test this runner does not know: {name}")
