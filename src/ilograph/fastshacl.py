@@ -1,0 +1,1508 @@
+"""Fast SHACL validation with pySHACL's answers.
+
+The constraint components a shapes graph uses (SHACL Core and SHACL-SPARQL constraints) are compiled
+into set-based SPARQL queries run on pyoxigraph: one query per constraint, over all focus nodes at
+once. The results are the ones pySHACL (the reference) gives: same focus nodes, result paths,
+values, source constraint components, source shapes, severities and messages (``sh:message``, with
+pySHACL's ``{$this}`` / ``{?var}`` substitution, or pySHACL's own default message text, produced by
+pySHACL's own code). A top-level shape using a construct the fast path does not support is
+validated by pySHACL instead, automatically; each :class:`Result` says which engine checked it.
+
+Usage::
+
+    plan = compile_shapes(shapes)                 # rdflib.Graph of shapes
+    results = run(plan, sources, kinds=("ontology", "data"))   # or an rdflib.Graph, quads, a Mirror
+
+Exactness
+---------
+The queries run on a :class:`Mirror`: a pyoxigraph Store holding the data exactly as pySHACL sees it
+(an rdflib graph built with :func:`ilograph.load.to_rdflib`): literals keep rdflib's normalized
+lexical form and their datatype. pyoxigraph's Store stores some literals by value (``"5"^^xsd:
+positiveInteger`` comes back as ``"5"^^xsd:integer``, ``"1.50"^^xsd:decimal`` as ``"1.5"``), so
+such literals are stored under a surrogate datatype (``<urn:x-ilograph-fastshacl:dt:...>``), and
+literals rdflib finds ill-typed under another (``<urn:x-ilograph-fastshacl:ill:...>``). Term
+equality, ``STR``, ``LANG`` and the ``sh:datatype`` check are then exact. A SHACL-SPARQL query that
+applies a value-sensitive operation (comparison, arithmetic, ``DATATYPE``, casts...) to a variable
+that may hold such a literal in this data is sent to pySHACL (decided per run, see
+:func:`_sparql_unsafe_reason`).
+
+Note on ill-typed literals: pySHACL reports an ill-typed literal under ``sh:datatype`` only when
+rdflib flags it ill-typed. rdflib has no parser for ``xsd:gYear`` / ``xsd:gYearMonth``, so
+``"2017-13"^^xsd:gYearMonth`` conforms to ``sh:datatype xsd:gYearMonth`` for pySHACL, and here too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+
+import pyoxigraph as ox
+import rdflib
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH, XSD
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .load import Sources
+
+__all__ = ["Result", "Plan", "Mirror", "compile_shapes", "run", "normalize_pyshacl", "shape_key",
+           "path_text", "comparable", "SPARQL", "PYSHACL"]
+
+SPARQL, PYSHACL = "sparql", "pyshacl"
+
+_NS = "urn:x-ilograph-fastshacl:"
+SURROGATE = _NS + "dt:"    # a literal rdflib accepts but pyoxigraph's Store would rewrite
+ILL_TYPED = _NS + "ill:"   # a literal rdflib flags ill-typed
+_SCRATCH = ox.NamedNode(_NS + "scratch")
+_FOCUS = ox.NamedNode(_NS + "focus")
+_XSD_STRING = str(XSD.string)
+_RDF_LANGSTRING = str(RDF.langString)
+
+log = logging.getLogger(__name__)
+
+
+# --- results ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Result:
+    """One validation result, as pySHACL would report it."""
+
+    focus: rdflib.term.Node
+    path: rdflib.term.Node | None          # an IRI, or the blank node of a complex path in the shapes graph
+    value: rdflib.term.Node | None
+    component: URIRef                       # sh:sourceConstraintComponent
+    source_shape: rdflib.term.Node          # sh:sourceShape (a node of the shapes graph)
+    severity: URIRef                        # sh:Violation | sh:Warning | sh:Info
+    messages: frozenset = frozenset()       # rdflib Literals (sh:resultMessage)
+    engine: str = SPARQL                    # "sparql" (fast path) or "pyshacl" (fallback)
+    shape: str = ""                         # stable key of source_shape (see shape_key)
+    path_key: str | None = None             # stable text of path (see path_text)
+
+    @property
+    def message(self) -> str | None:
+        """The message text (several are joined with a new line, in sorted order)."""
+        return "\n".join(sorted(str(m) for m in self.messages)) or None
+
+    def key(self) -> tuple:
+        """A comparable form, independent of the engine and of blank node labels of the shapes."""
+        return (_term_key(self.focus), self.path_key, _term_key(self.value), str(self.component), self.shape,
+                str(self.severity), frozenset((str(m), m.language) for m in self.messages))
+
+
+def comparable(results: Iterable[Result]) -> list[tuple]:
+    """Results as a sorted list of :meth:`Result.key` (a multiset, for comparing engines)."""
+    return sorted((r.key() for r in results), key=repr)
+
+
+def _term_key(term: rdflib.term.Node | None) -> str | None:
+    if term is None:
+        return None
+    return term.n3()
+
+
+def shape_key(shapes: rdflib.Graph, node: rdflib.term.Node, _depth: int = 0) -> str:
+    """A stable name for a shape: its IRI, or for a blank node its holder's key, the predicate that
+    holds it and its own content (so that it does not depend on blank node labels)."""
+    if not isinstance(node, BNode):
+        return str(node)
+    if _depth > 8:
+        return "[...]"
+    holder, pred = _holder(shapes, node)
+    content = _content(shapes, node)
+    if holder is None:
+        return f"[{content}]"
+    return f"{shape_key(shapes, holder, _depth + 1)} {_qname(pred)} [{content}]"
+
+
+def _holder(g: rdflib.Graph, node: BNode) -> tuple[rdflib.term.Node | None, URIRef | None]:
+    """The shape holding a blank node (through sh:property, sh:or lists...)."""
+    for _ in range(1000):
+        subjects = sorted(g.subject_predicates(node), key=lambda sp: (sp[1] != RDF.first, sp[0].n3(), sp[1]))
+        if not subjects:
+            return None, None
+        s, p = subjects[0]
+        if p in (RDF.first, RDF.rest):  # climb to the head of the list
+            node = s
+            continue
+        return s, p
+    return None, None
+
+
+def _content(g: rdflib.Graph, node: rdflib.term.Node, depth: int = 0) -> str:
+    if not isinstance(node, BNode):
+        return node.n3()
+    if depth > 6:
+        return "[...]"
+    items = list(g.items(node)) if (node, RDF.first, None) in g else None
+    if items is not None:
+        return "(" + " ".join(_content(g, i, depth + 1) for i in items) + ")"
+    parts = sorted(f"{_qname(p)} {_content(g, o, depth + 1)}" for p, o in g.predicate_objects(node))
+    return "[" + "; ".join(parts) + "]"
+
+
+def _qname(p: rdflib.term.Node | None) -> str:
+    if p is None:
+        return "?"
+    s = str(p)
+    return "sh:" + s[len(str(SH)):] if s.startswith(str(SH)) else p.n3()
+
+
+def path_text(shapes: rdflib.Graph, path: rdflib.term.Node | None) -> str | None:
+    """A SHACL path as stable text: ``<p>``, ``^<p>``, ``(<a> / <b>)``, ``(<a> | <b>)``, ``<p>*``..."""
+    if path is None:
+        return None
+    if not isinstance(path, BNode):
+        return path.n3()
+    if (path, RDF.first, None) in shapes:
+        return "(" + " / ".join(path_text(shapes, i) or "?" for i in shapes.items(path)) + ")"
+    for pred, fmt in ((SH.inversePath, "^{}"), (SH.zeroOrMorePath, "{}*"), (SH.oneOrMorePath, "{}+"),
+                      (SH.zeroOrOnePath, "{}?")):
+        inner = shapes.value(path, pred)
+        if inner is not None:
+            return fmt.format(path_text(shapes, inner))
+    alt = shapes.value(path, SH.alternativePath)
+    if alt is not None:
+        return "(" + " | ".join(path_text(shapes, i) or "?" for i in shapes.items(alt)) + ")"
+    return _content(shapes, path)
+
+
+def normalize_pyshacl(report: rdflib.Graph, shapes: rdflib.Graph, engine: str = PYSHACL) -> list[Result]:
+    """pySHACL's results graph as :class:`Result` objects (comparable with the fast path's).
+
+    ``shapes`` is the shapes graph given to pySHACL (pySHACL keeps the labels of blank-node shapes
+    and paths in its report, so they are looked up there)."""
+    out = []
+    for r in report.subjects(RDF.type, SH.ValidationResult):
+        shape = report.value(r, SH.sourceShape)
+        path = report.value(r, SH.resultPath)
+        if isinstance(path, BNode) and (path, None, None) in shapes:
+            ptext = path_text(shapes, path)
+        elif isinstance(path, BNode):
+            ptext = path_text(report, path)
+        else:
+            ptext = path_text(shapes, path)
+        out.append(Result(
+            focus=report.value(r, SH.focusNode), path=path, value=report.value(r, SH.value),
+            component=report.value(r, SH.sourceConstraintComponent), source_shape=shape,
+            severity=report.value(r, SH.resultSeverity),
+            messages=frozenset(report.objects(r, SH.resultMessage)), engine=engine,
+            shape=shape_key(shapes, shape) if shape is not None else "", path_key=ptext))
+    return out
+
+
+# --- the data: an exact mirror in a pyoxigraph Store ------------------------------------------
+
+def _oxigraph_keeps(pairs: Sequence[tuple[str, str]]) -> list[bool]:
+    """For each (lexical form, datatype), whether a pyoxigraph Store gives the literal back unchanged."""
+    if not pairs:
+        return []
+    store = ox.Store()
+    p = ox.NamedNode(_NS + "p")
+    store.extend([ox.Quad(ox.BlankNode(f"b{i}"), p, ox.Literal(lex, datatype=ox.NamedNode(dt)))
+                  for i, (lex, dt) in enumerate(pairs)])
+    kept = [False] * len(pairs)
+    for q in store:
+        i = int(q.subject.value[1:])
+        o = q.object
+        kept[i] = isinstance(o, ox.Literal) and o.value == pairs[i][0] and o.datatype.value == pairs[i][1]
+    return kept
+
+
+@contextmanager
+def _quiet_rdflib() -> Iterator[None]:
+    """rdflib logs every lexical form it cannot convert; checking ill-typed literals is not an error."""
+    logger = logging.getLogger("rdflib.term")
+    level, logger.level = logger.level, logging.CRITICAL
+    try:
+        yield
+    finally:
+        logger.level = level
+
+
+class Mirror:
+    """The data as pySHACL sees it, in a pyoxigraph Store that keeps literals exact.
+
+    Build it with :meth:`from_sources`, :meth:`from_rdflib` or :meth:`from_quads`. The data is in
+    the named graphs :attr:`graphs` (queries use their union as default graph); focus node sets
+    are written into a scratch graph by :func:`run`.
+    """
+
+    def __init__(self) -> None:
+        self.store = ox.Store()
+        self.graphs: list[ox.NamedNode] = []
+        self.surrogate_predicates: set[str] = set()  # predicates with an object under a surrogate datatype
+        self._encoded: dict[tuple[str, str], ox.Literal] = {}
+        self._rdflib_graph: rdflib.Graph | None = None
+        self._rdflib_factory: Callable[[], rdflib.Graph] | None = None
+        self._ns_source: rdflib.Graph | None = None
+
+    # building
+
+    @classmethod
+    def from_sources(cls, sources: "Sources", kinds: Iterable[str] = ("ontology", "data")) -> "Mirror":
+        """The files of the given kinds of loaded :class:`~ilograph.load.Sources` (exact quads)."""
+        kinds = tuple(kinds)
+        m = cls()
+        quads: list[ox.Quad] = []
+        for f in sources.files:
+            if f.kind in kinds:
+                quads.extend(sources.dataset.quads_for_graph_name(ox.NamedNode(f.graph)))
+        m._load(quads)
+        m._rdflib_factory = lambda: sources.to_rdflib(kinds)
+        return m
+
+    @classmethod
+    def from_quads(cls, quads: Iterable[ox.Quad | ox.Triple]) -> "Mirror":
+        """Quads or triples as parsed by pyoxigraph (converted to rdflib by pySHACL's fallback with
+        :func:`ilograph.load.to_rdflib`, as ``Sources.to_rdflib`` does)."""
+        m = cls()
+        g = ox.NamedNode(_NS + "data")
+        m._load([q if isinstance(q, ox.Quad) and not isinstance(q.graph_name, ox.DefaultGraph)
+                 else ox.Quad(q.subject, q.predicate, q.object, g) for q in quads])
+
+        def factory() -> rdflib.Graph:
+            from .load import to_rdflib
+            graph = rdflib.Graph()
+            for q in m.store.quads_for_pattern(None, None, None, None):
+                if q.graph_name in m.graph_set:
+                    graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), m.decode(q.object)))
+            return graph
+        m._rdflib_factory = factory
+        return m
+
+    @classmethod
+    def from_rdflib(cls, graph: rdflib.Graph) -> "Mirror":
+        """An rdflib graph, as is (pySHACL's fallback validates this very graph)."""
+        m = cls()
+        g = ox.NamedNode(_NS + "data")
+        m.graphs = [g]
+        quads = []
+        with _quiet_rdflib():
+            for s, p, o in graph:
+                quads.append(ox.Quad(_ox_node(s), ox.NamedNode(str(p)),
+                                     m.encode(o) if isinstance(o, Literal) else _ox_node(o), g))
+        m.store.extend(quads)
+        m._note_surrogate_predicates()
+        m._rdflib_graph = graph
+        m._ns_source = graph
+        return m
+
+    @property
+    def graph_set(self) -> set[ox.NamedNode]:
+        return set(self.graphs)
+
+    def _load(self, quads: list[ox.Quad]) -> None:
+        graphs: dict[ox.NamedNode, None] = {}
+        typed: dict[tuple[str, str], None] = {}
+        Lit = ox.Literal
+        for q in quads:
+            o = q.object
+            if type(o) is Lit:
+                dt = o.datatype.value
+                if dt != _XSD_STRING and dt != _RDF_LANGSTRING:
+                    typed[(o.value, dt)] = None
+            graphs[q.graph_name] = None
+        self.graphs = list(graphs)
+        self._prepare([k for k in typed if k not in self._encoded])
+        changed = {k: v for k, v in self._encoded.items()
+                   if not (v.value == k[0] and v.datatype.value == k[1])}
+        if changed:
+            fixed = []
+            for q in quads:
+                o = q.object
+                if type(o) is Lit:
+                    e = changed.get((o.value, o.datatype.value))
+                    if e is not None:
+                        q = ox.Quad(q.subject, q.predicate, e, q.graph_name)
+                fixed.append(q)
+            quads = fixed
+        self.store.extend(quads)
+        self._note_surrogate_predicates()
+
+    def _prepare(self, keys: list[tuple[str, str]]) -> None:
+        """Decide the stored form of typed literals (lexical form, datatype) as written."""
+        views = []
+        with _quiet_rdflib():
+            for lex, dt in keys:
+                lit = Literal(lex, datatype=URIRef(dt))
+                views.append((str(lit), dt, lit.ill_typed is True))
+        keeps = _oxigraph_keeps([(n, dt) for n, dt, ill in views])
+        for key, (n, dt, ill), keep in zip(keys, views, keeps):
+            if ill:
+                self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(ILL_TYPED + dt))
+            elif keep:
+                self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(dt))
+            else:
+                self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(SURROGATE + dt))
+
+    def _note_surrogate_predicates(self) -> None:
+        q = f"""SELECT DISTINCT ?p WHERE {{ ?s ?p ?o FILTER(isLiteral(?o)
+                && (STRSTARTS(STR(DATATYPE(?o)), "{SURROGATE}") || STRSTARTS(STR(DATATYPE(?o)), "{ILL_TYPED}"))) }}"""
+        self.surrogate_predicates = {r["p"].value for r in self.query(q)}
+
+    # terms
+
+    def encode(self, term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        """An rdflib term (data or shapes graph) as stored in the mirror."""
+        if not isinstance(term, Literal):
+            return _ox_node(term)
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is None:
+            return ox.Literal(str(term))
+        dt = str(term.datatype)
+        if dt == _XSD_STRING:  # an explicit xsd:string is not the plain literal for rdflib
+            return ox.Literal(str(term), datatype=ox.NamedNode(SURROGATE + dt))
+        if dt == _RDF_LANGSTRING:
+            return ox.Literal(str(term), datatype=ox.NamedNode(dt))
+        key = (str(term), dt)
+        if key not in self._encoded:
+            self._prepare([key])
+        e = self._encoded[key]
+        if term.ill_typed is True and not e.datatype.value.startswith(ILL_TYPED):
+            return ox.Literal(e.value, datatype=ox.NamedNode(ILL_TYPED + dt))
+        return e
+
+    def decode(self, term: Any) -> rdflib.term.Node | None:
+        """A mirror term as the rdflib term pySHACL reports."""
+        if term is None:
+            return None
+        if isinstance(term, ox.NamedNode):
+            return URIRef(term.value)
+        if isinstance(term, ox.BlankNode):
+            return BNode(term.value)
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        dt = term.datatype.value
+        if dt == _XSD_STRING:
+            return Literal(term.value)
+        if dt.startswith(SURROGATE):
+            dt = dt[len(SURROGATE):]
+        elif dt.startswith(ILL_TYPED):
+            dt = dt[len(ILL_TYPED):]
+        with _quiet_rdflib():
+            return Literal(term.value, datatype=URIRef(dt))
+
+    def sparql(self, term: rdflib.term.Node) -> str:
+        """An rdflib term (not a blank node) as SPARQL text, in its stored form."""
+        return str(self.encode(term))
+
+    # queries
+
+    def query(self, text: str) -> Any:
+        return self.store.query(text, default_graph=self.graphs)
+
+    def update(self, text: str) -> None:
+        """Run a SPARQL update whose WHERE clause reads the data (``USING_DATA`` marks the place)."""
+        using = " ".join(f"USING <{g.value}>" for g in self.graphs) or f"USING <{_NS}no-data>"
+        self.store.update(text.replace("USING_DATA", using))
+
+    def rdflib_graph(self) -> rdflib.Graph:
+        """The data as an rdflib graph, for pySHACL (built once, when first needed)."""
+        if self._rdflib_graph is None:
+            self._rdflib_graph = self._rdflib_factory() if self._rdflib_factory else rdflib.Graph()
+        return self._rdflib_graph
+
+    def namespace_graph(self) -> rdflib.Graph:
+        """An empty rdflib graph with the namespace bindings of pySHACL's copy of the data graph
+        (pySHACL's default messages write nodes with them)."""
+        from pyshacl.rdfutil.clone import clone_graph
+        source = self._ns_source if self._ns_source is not None else rdflib.Graph()
+        return clone_graph(_namespaces_only(source))
+
+    def describe(self, graph: rdflib.Graph, node: rdflib.term.Node, depth: int = 0) -> None:
+        """Copy the description of a blank node (recursively) into ``graph`` (for pySHACL's messages)."""
+        if not isinstance(node, BNode) or depth > 12 or (node, None, None) in graph:
+            return
+        for q in self.store.quads_for_pattern(ox.BlankNode(str(node)), None, None, None):
+            if q.graph_name in self.graph_set:
+                o = self.decode(q.object)
+                graph.add((node, URIRef(q.predicate.value), o))
+                self.describe(graph, o, depth + 1)
+
+
+def _namespaces_only(source: rdflib.Graph) -> rdflib.Graph:
+    g = rdflib.Graph(bind_namespaces="none")
+    for p, n in source.namespace_manager.namespaces():
+        g.namespace_manager.bind(p, n, override=True, replace=True)
+    return g
+
+
+def _ox_node(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    raise TypeError(f"unsupported term {term!r}")
+
+
+# --- compiling shapes -------------------------------------------------------------------------
+
+class Unsupported(Exception):
+    """A construct the fast path does not compile: the top-level shape goes to pySHACL."""
+
+
+_RDF_TYPE_PATH = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
+_F_PRED = "<" + _NS + "in>"
+
+
+@dataclass
+class FocusSet:
+    """A set of focus nodes, materialized once per run in the scratch graph under :attr:`key`."""
+
+    key: str
+    insert: str  # SPARQL update filling it
+    parent: "FocusSet | None" = None  # the set it is derived from (values of a path)
+
+    def pattern(self, var: str = "?this") -> str:
+        return f"GRAPH <{_SCRATCH.value}> {{ <{self.key}> {_F_PRED} {var} }}"
+
+
+@dataclass
+class Check:
+    """One compiled constraint of one shape, over one focus set."""
+
+    shape: Any                 # pyshacl.shape.Shape: the source shape
+    component: Any             # the pySHACL constraint component object (messages are made by it)
+    component_iri: URIRef
+    focus: FocusSet
+    kind: str                  # "rows" | "python" | "sparql"
+    query: str = ""            # rows: SELECT ?this [?v] [?l] ; python: SELECT DISTINCT ?v
+    value: bool = True         # rows: ?v is the result's sh:value
+    vp: str = ""               # the value pattern ?this -> ?v (property shapes)
+    rule: Any = None           # python: the rule (pattern / bound) checked by pySHACL's code
+    sparql: Any = None         # sparql: _SparqlConstraint
+    top: Any = None            # the top-level shape node this check belongs to
+
+
+@dataclass
+class Plan:
+    """What :func:`compile_shapes` made of a shapes graph."""
+
+    shapes: rdflib.Graph                       # the shapes graph given (not modified)
+    checks: list[Check]
+    focus_sets: list[FocusSet]
+    fast: list[rdflib.term.Node]               # top-level shapes validated by SPARQL
+    fallback: dict[rdflib.term.Node, str]      # top-level shapes validated by pySHACL, and why
+    pyshacl_options: dict[str, Any]
+    _sg: Any = None                            # pySHACL's ShapesGraph over a copy of ``shapes``
+    _keys: dict = field(default_factory=dict)
+
+    @property
+    def queries(self) -> list[str]:
+        return [c.query or (c.sparql.text if c.sparql else "") for c in self.checks]
+
+    def key(self, node: rdflib.term.Node) -> str:
+        if node not in self._keys:
+            self._keys[node] = shape_key(self.shapes, node)
+        return self._keys[node]
+
+    def summary(self) -> str:
+        lines = [f"{len(self.fast)} top-level shapes compiled to {len(self.checks)} SPARQL checks; "
+                 f"{len(self.fallback)} validated by pySHACL"]
+        for node, why in sorted(self.fallback.items(), key=lambda kv: self.key(kv[0])):
+            lines.append(f"  pyshacl: {self.key(node)}: {why}")
+        return "\n".join(lines)
+
+
+DEFAULT_PYSHACL_OPTIONS = dict(inference="none", abort_on_first=False, allow_infos=True, allow_warnings=True,
+                               meta_shacl=False, advanced=True, js=False, debug=False)
+
+
+def compile_shapes(shapes: rdflib.Graph, **pyshacl_options: Any) -> Plan:
+    """Compile a shapes graph. ``pyshacl_options`` are the options of the reference pySHACL call
+    (default: those of :func:`ilograph.validate.run_shacl`); they are used for the fallback."""
+    from pyshacl.shapes_graph import ShapesGraph
+
+    options = dict(DEFAULT_PYSHACL_OPTIONS, **pyshacl_options)
+    copy = rdflib.Graph(bind_namespaces="none")
+    for p, n in shapes.namespace_manager.namespaces():
+        copy.namespace_manager.bind(p, n, override=True, replace=True)
+    for t in shapes:
+        copy.add(t)
+    sg = ShapesGraph(copy)
+    plan = Plan(shapes=shapes, checks=[], focus_sets=[], fast=[], fallback={}, pyshacl_options=options, _sg=sg)
+    compiler = _Compiler(plan, sg, options)
+    global_reason = compiler.global_unsupported()
+    for shape in sorted(sg.shapes, key=lambda s: plan.key(s.node)):
+        if not compiler.is_top_level(shape):
+            continue
+        if global_reason:
+            plan.fallback[shape.node] = global_reason
+            continue
+        try:
+            checks = compiler.top_level(shape)
+        except Unsupported as exc:
+            plan.fallback[shape.node] = str(exc)
+            continue
+        except Exception as exc:  # pySHACL itself rejects the shape: let it say so
+            plan.fallback[shape.node] = f"pySHACL cannot load it: {type(exc).__name__}: {exc}"
+            continue
+        plan.fast.append(shape.node)
+        plan.checks.extend(checks)
+    plan.focus_sets = list(compiler.focus_sets.values())
+    return plan
+
+
+class _Compiler:
+    def __init__(self, plan: Plan, sg: Any, options: dict[str, Any]) -> None:
+        from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
+        self.plan = plan
+        self.sg = sg
+        self.g: rdflib.Graph = sg.graph
+        self.options = options
+        self.params = list(ALL_CONSTRAINT_PARAMETERS)
+        self.param_map = dict(CONSTRAINT_PARAMETERS_MAP)
+        if options.get("advanced"):
+            from pyshacl.constraints.advanced import ExpressionConstraint, SH_expression
+            self.params.append(SH_expression)
+            self.param_map[SH_expression] = ExpressionConstraint
+        self.focus_sets: dict[str, FocusSet] = {}
+        self._fresh = itertools.count()
+        self._encoder = Mirror()  # encodes shapes-graph literals the way a mirror stores them
+
+    # -- shapes as pySHACL sees them
+
+    def global_unsupported(self) -> str | None:
+        g = self.g
+        if self.options.get("advanced"):
+            if next(g.subjects(SH.rule, None), None) is not None:
+                return "the shapes graph has SHACL rules (sh:rule), which change the data before validation"
+            for t in (SH.SPARQLFunction, SH.Function, SH.JSFunction, SH.TargetType, SH.SPARQLTargetType):
+                if next(g.subjects(RDF.type, t), None) is not None:
+                    return f"the shapes graph declares SHACL-AF functions or target types ({_qname(t)})"
+        if self.options.get("inference", "none") not in (None, "none"):
+            return f"pySHACL is asked to infer ({self.options['inference']}) before validating"
+        if self.options.get("ont_graph") is not None:
+            return "pySHACL is given an ontology graph to mix in"
+        return None
+
+    def is_top_level(self, shape: Any) -> bool:
+        targets = shape.target()
+        if any(list(t) for t in targets):
+            return True
+        return bool(self.options.get("advanced")) and (shape.node, SH.target, None) in self.g
+
+    def shape(self, node: rdflib.term.Node) -> Any:
+        try:
+            return self.sg.lookup_shape_from_node(node)
+        except KeyError:
+            raise Unsupported(f"{node.n3()} is not a shape pySHACL knows") from None
+
+    def components(self, shape: Any) -> list[Any]:
+        """The pySHACL constraint component objects of a shape (in pySHACL's order), or Unsupported."""
+        from pyshacl.errors import ConstraintLoadWarning
+        if len(set(shape.objects(SH.severity))) > 1:
+            raise Unsupported("a shape with several sh:severity values")
+        if len(set(shape.objects(SH.deactivated))) > 1:
+            raise Unsupported("a shape with several sh:deactivated values")
+        seen = []
+        for p, _ in self.g.predicate_objects(shape.node):
+            if p in self.params and self.param_map[p] not in seen:
+                seen.append(self.param_map[p])
+        out = []
+        for cls in seen:
+            try:
+                out.append(cls(shape))
+            except ConstraintLoadWarning:
+                continue  # pySHACL skips it too
+        if shape.find_custom_constraints():
+            raise Unsupported("a custom (SPARQL-based) constraint component")
+        return out
+
+    # -- focus sets
+
+    def focus_from_targets(self, shape: Any) -> FocusSet:
+        t_nodes, t_classes, implicit, t_objects_of, t_subjects_of = shape.target()
+        if (shape.node, SH.target, None) in self.g:
+            raise Unsupported("a SHACL-AF custom target (sh:target)")
+        branches = []
+        for n in sorted(set(t_nodes), key=lambda x: x.n3()):
+            if isinstance(n, BNode):
+                raise Unsupported("a blank node as sh:targetNode")
+            branches.append(f"{{ VALUES ?this {{ {self.term(n)} }} }}")
+        for c in sorted(set(t_classes) | set(implicit), key=lambda x: x.n3()):
+            if not isinstance(c, URIRef):
+                raise Unsupported("a target class that is not an IRI")
+            branches.append(f"{{ ?this {_RDF_TYPE_PATH} <{c}> }}")
+        for p in sorted(set(t_subjects_of), key=lambda x: x.n3()):
+            if not isinstance(p, URIRef):
+                raise Unsupported("sh:targetSubjectsOf a non-IRI")
+            branches.append(f"{{ ?this <{p}> [] }}")
+        for p in sorted(set(t_objects_of), key=lambda x: x.n3()):
+            if not isinstance(p, URIRef):
+                raise Unsupported("sh:targetObjectsOf a non-IRI")
+            branches.append(f"{{ [] <{p}> ?this }}")
+        where = " UNION ".join(branches)
+        return self._focus_set("targets " + where, where)
+
+    def focus_from_values(self, parent: FocusSet, path_sparql: str) -> FocusSet:
+        where = f"{parent.pattern('?p')} ?p {path_sparql} ?this ."
+        return self._focus_set("values " + where, where, parent)
+
+    def _focus_set(self, ident: str, where: str, parent: FocusSet | None = None) -> FocusSet:
+        if ident not in self.focus_sets:
+            key = f"{_NS}focus/{len(self.focus_sets)}"
+            insert = (f"INSERT {{ GRAPH <{_SCRATCH.value}> {{ <{key}> {_F_PRED} ?this }} }} "
+                      f"USING_DATA WHERE {{ {where} }}")
+            self.focus_sets[ident] = FocusSet(key=key, insert=insert, parent=parent)
+        return self.focus_sets[ident]
+
+    # -- terms and paths
+
+    def term(self, t: rdflib.term.Node) -> str:
+        if isinstance(t, BNode):
+            raise Unsupported("a blank node where a constant is needed")
+        return str(self._encoder.encode(t))
+
+    def path(self, path: rdflib.term.Node, depth: int = 0) -> str:
+        """A SHACL path as a SPARQL property path with pySHACL's semantics, or Unsupported."""
+        if isinstance(path, URIRef):
+            return f"<{path}>"
+        if not isinstance(path, BNode) or depth > 8:
+            raise Unsupported("an unusual sh:path")
+        g = self.g
+        if (path, RDF.first, None) in g:
+            items = list(g.items(path))
+            if len(items) < 2:
+                raise Unsupported("a sequence path with fewer than two steps")
+            return "(" + "/".join(self.path(i, depth + 1) for i in items) + ")"
+        inverse = list(g.objects(path, SH.inversePath))
+        if inverse:
+            if len(inverse) == 1 and isinstance(inverse[0], URIRef):
+                return f"^<{inverse[0]}>"
+            raise Unsupported("an inverse of a complex path (pySHACL inverts each step in place)")
+        alternatives = list(g.objects(path, SH.alternativePath))
+        if alternatives:
+            items = list(g.items(alternatives[0]))
+            if len(alternatives) > 1 or len(items) < 2:
+                raise Unsupported("an unusual sh:alternativePath")
+            return "(" + "|".join(self.path(i, depth + 1) for i in items) + ")"
+        for p in (SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath):
+            if (path, p, None) in g:
+                raise Unsupported(f"a {_qname(p)} path")
+        raise Unsupported("an unknown kind of sh:path")
+
+    def fresh(self) -> str:
+        return f"?_v{next(self._fresh)}"
+
+    # -- checks
+
+    def top_level(self, shape: Any) -> list[Check]:
+        focus = self.focus_from_targets(shape)
+        checks = self.shape_checks(shape, focus, top=shape.node, stack=())
+        for c in checks:
+            c.top = shape.node
+        return checks
+
+    def shape_checks(self, shape: Any, focus: FocusSet, top: Any, stack: tuple) -> list[Check]:
+        if shape.node in stack:
+            raise Unsupported("recursive shapes")
+        stack = stack + (shape.node,)
+        comps = self.components(shape)
+        if shape.deactivated:
+            return []
+        checks: list[Check] = []
+        if shape.is_property_shape:
+            vp, v = f"?this {self.path(shape.path())} ?v .", "?v"
+        else:
+            vp, v = "", "?this"
+        F = focus.pattern()
+        for c in comps:
+            name = type(c).__name__
+            iri = c.shacl_constraint_component
+            add = lambda kind, query="", value=True, rule=None, sparql=None, comp=iri: checks.append(  # noqa: E731
+                Check(shape=shape, component=c, component_iri=comp, focus=focus, kind=kind, query=query,
+                      value=value, rule=rule, sparql=sparql, vp=vp))
+            if name == "ClassConstraintComponent":
+                for cls in c.class_rules:
+                    add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} FILTER(!({self.cond_class(cls, v)})) }}"
+                        if shape.is_property_shape else
+                        f"SELECT DISTINCT ?this WHERE {{ {F} FILTER(!({self.cond_class(cls, v)})) }}")
+            elif name in ("DatatypeConstraintComponent", "NodeKindConstraintComponent", "InConstraintComponent",
+                          "LanguageInConstraintComponent", "MinLengthConstraintComponent",
+                          "MaxLengthConstraintComponent"):
+                cond = self.value_cond(c, v)
+                add("rows", self.value_query(F, vp, v, cond))
+            elif name in ("MinCountConstraintComponent", "MaxCountConstraintComponent"):
+                path = self.path(shape.path())
+                if name == "MinCountConstraintComponent":
+                    n = int(c.min_count.value)
+                    if n == 0:
+                        continue
+                    q = (f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ ?this {path} ?v }} }}" if n == 1 else
+                         f"SELECT ?this WHERE {{ {F} OPTIONAL {{ ?this {path} ?v }} }} GROUP BY ?this "
+                         f"HAVING (COUNT(DISTINCT ?v) < {n})")
+                else:
+                    n = int(c.max_count.value)
+                    q = (f"SELECT DISTINCT ?this WHERE {{ {F} ?this {path} ?v }}" if n == 0 else
+                         f"SELECT ?this WHERE {{ {F} ?this {path} ?v }} GROUP BY ?this "
+                         f"HAVING (COUNT(DISTINCT ?v) > {n})")
+                add("rows", q, value=False)
+            elif name == "UniqueLangConstraintComponent":
+                if not next(iter(c.string_rules)):
+                    continue
+                path = self.path(shape.path())
+                add("rows", f"SELECT ?this ?l WHERE {{ {F} ?this {path} ?v FILTER(isLiteral(?v) && LANG(?v) != \"\") "
+                            f"BIND(LCASE(LANG(?v)) AS ?l) }} GROUP BY ?this ?l HAVING (COUNT(DISTINCT ?v) > 1)",
+                    value=False)
+            elif name in ("PatternConstraintComponent", "MinInclusiveConstraintComponent",
+                          "MaxInclusiveConstraintComponent", "MinExclusiveConstraintComponent",
+                          "MaxExclusiveConstraintComponent"):
+                add("python", self.value_query(F, vp, v, None))  # pySHACL's own code checks the values
+            elif name == "HasValueConstraintComponent":
+                for hv in c.has_value_set:
+                    if shape.is_property_shape:
+                        q = f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ ?this {self.path(shape.path())} {self.term(hv)} }} }}"
+                    else:
+                        q = f"SELECT ?this WHERE {{ {F} FILTER(!sameTerm(?this, {self.term(hv)})) }}"
+                    add("rows", q, value=False)
+            elif name == "DisjointConstraintComponent":
+                for dj in c.property_compare_set:
+                    if not isinstance(dj, URIRef):
+                        raise Unsupported("sh:disjoint with a non-IRI")
+                    add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} ?this <{dj}> {v} }}"
+                        if shape.is_property_shape else f"SELECT ?this WHERE {{ {F} ?this <{dj}> ?this }}")
+            elif name == "EqualsConstraintComponent":
+                for eq in c.property_compare_set:
+                    if not isinstance(eq, URIRef):
+                        raise Unsupported("sh:equals with a non-IRI")
+                    if shape.is_property_shape:
+                        path = self.path(shape.path())
+                        add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} ?this {path} ?v FILTER NOT EXISTS {{ ?this <{eq}> ?v }} }}")
+                        add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} ?this <{eq}> ?v FILTER NOT EXISTS {{ ?this {path} ?v }} }}")
+                    else:
+                        add("rows", f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ ?this <{eq}> ?this }} }}")
+                        add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} ?this <{eq}> ?v FILTER(!sameTerm(?v, ?this)) }}")
+            elif name in ("OrConstraintComponent", "AndConstraintComponent", "XoneConstraintComponent",
+                          "NotConstraintComponent"):
+                lists = {"OrConstraintComponent": "or_list", "AndConstraintComponent": "and_list",
+                         "XoneConstraintComponent": "xone_nodes", "NotConstraintComponent": "not_list"}[name]
+                for item in getattr(c, lists):
+                    cond = self.logical_cond(name, item, v, stack)
+                    if cond is None:
+                        continue
+                    add("rows", self.value_query(F, vp, v, cond) if shape.is_property_shape else
+                        f"SELECT ?this WHERE {{ {F} FILTER(!({cond})) }}")
+            elif name == "QualifiedValueShapeConstraintComponent":
+                if c.is_disjoint:
+                    raise Unsupported("sh:qualifiedValueShapesDisjoint")
+                path = self.path(shape.path())
+                sh_ = SH
+                for vs in c.value_shapes:
+                    if self.sg.is_filtered_out_shape(vs):
+                        continue
+                    cond = self.conform(vs, "?v", stack)
+                    if c.max_count is not None:
+                        add("rows", f"SELECT ?this WHERE {{ {F} ?this {path} ?v FILTER({cond}) }} GROUP BY ?this "
+                                    f"HAVING (COUNT(DISTINCT ?v) > {int(c.max_count)})",
+                            value=False, comp=sh_.QualifiedMaxCountConstraintComponent)
+                    if c.min_count is not None and int(c.min_count) > 0:
+                        n = int(c.min_count)
+                        q = (f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ ?this {path} ?v FILTER({cond}) }} }}"
+                             if n == 1 else
+                             f"SELECT ?this WHERE {{ {F} OPTIONAL {{ ?this {path} ?v FILTER({cond}) }} }} "
+                             f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})")
+                        add("rows", q, value=False, comp=sh_.QualifiedMinCountConstraintComponent)
+            elif name == "PropertyConstraintComponent":
+                child_focus = focus if not shape.is_property_shape else \
+                    self.focus_from_values(focus, self.path(shape.path()))
+                for p in c.property_shapes:
+                    if self.sg.is_filtered_out_shape(p):
+                        continue
+                    child = self.shape(p)
+                    if not child.is_property_shape:
+                        raise Unsupported("sh:property pointing to a node shape")
+                    checks.extend(self.shape_checks(child, child_focus, top, stack))
+            elif name == "SPARQLBasedConstraint":
+                for qh in c.sparql_constraints:
+                    if qh.deactivated:
+                        continue
+                    add("sparql", sparql=_SparqlConstraint.compile(self, shape, qh, focus))
+            else:
+                raise Unsupported(f"{name} is not compiled (yet)")
+        return checks
+
+    def value_query(self, F: str, vp: str, v: str, cond: str | None) -> str:
+        if cond is None:  # all distinct value nodes (checked in Python)
+            return f"SELECT DISTINCT {v} WHERE {{ {F} {vp} }}"
+        if v == "?this":
+            return f"SELECT ?this WHERE {{ {F} FILTER(!({cond})) }}"
+        return f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} FILTER(!({cond})) }}"
+
+    # -- conditions: SPARQL expressions that never raise an error, true when a value conforms
+
+    def cond_class(self, cls: rdflib.term.Node, v: str) -> str:
+        if isinstance(cls, BNode):
+            raise Unsupported("sh:class with a blank node")
+        return f"(!isLiteral({v}) && EXISTS {{ {v} {_RDF_TYPE_PATH} {self.term(cls)} }})"
+
+    def value_cond(self, c: Any, v: str) -> str:
+        """The condition of a value-wise component (pySHACL object ``c``) on the value ``v``."""
+        name = type(c).__name__
+        if name == "ClassConstraintComponent":
+            return " && ".join(self.cond_class(cls, v) for cls in c.class_rules)
+        if name == "DatatypeConstraintComponent":
+            d = c.datatype_rule
+            if not isinstance(d, URIRef):
+                raise Unsupported("sh:datatype with a non-IRI")
+            if d == RDFS.Literal:
+                return f"isLiteral({v})"
+            if d == RDFS.Datatype:
+                return (f"(isLiteral({v}) && !sameTerm(DATATYPE({v}), <{_XSD_STRING}>) "
+                        f"&& !sameTerm(DATATYPE({v}), <{_RDF_LANGSTRING}>))")
+            if d == RDF.langString:
+                return f"(isLiteral({v}) && LANG({v}) != \"\")"
+            return (f"(isLiteral({v}) && (sameTerm(DATATYPE({v}), <{d}>) "
+                    f"|| sameTerm(DATATYPE({v}), <{SURROGATE}{d}>)))")
+        if name == "NodeKindConstraintComponent":
+            k = c.nodekind_rule
+            return {SH.IRI: f"isIRI({v})", SH.BlankNode: f"isBlank({v})", SH.Literal: f"isLiteral({v})",
+                    SH.BlankNodeOrIRI: f"!isLiteral({v})", SH.BlankNodeOrLiteral: f"!isIRI({v})",
+                    SH.IRIOrLiteral: f"!isBlank({v})"}.get(k, "false")
+        if name == "InConstraintComponent":
+            terms = [t for t in c.in_vals if not isinstance(t, BNode)]
+            return "(" + " || ".join([f"sameTerm({v}, {self.term(t)})" for t in terms] or ["false"]) + ")"
+        if name == "LanguageInConstraintComponent":
+            needs = set()
+            for item in self.g.items(c.string_rules[0]):
+                if not isinstance(item, Literal) or not isinstance(item.value, str):
+                    raise Unsupported("sh:languageIn with a non-string")
+                needs.add(str(item.value).lower())
+            has = f"isLiteral({v}) && LANG({v}) != \"\""
+            if "*" in needs:
+                return f"({has})"
+            lst = ", ".join(_sparql_string(n) for n in sorted(needs))
+            if not needs:
+                return "false"
+            return (f"({has} && (LCASE(LANG({v})) IN ({lst}) "
+                    f"|| LCASE(STRBEFORE(CONCAT(LANG({v}), \"-\"), \"-\")) IN ({lst})))")
+        if name in ("MinLengthConstraintComponent", "MaxLengthConstraintComponent"):
+            n = int(c.string_rules[0].value)
+            if name == "MinLengthConstraintComponent":
+                return "true" if n == 0 else f"(!isBlank({v}) && STRLEN(STR({v})) >= {n})"
+            return f"(!isBlank({v}) && STRLEN(STR({v})) <= {n})"
+        if name == "HasValueConstraintComponent":
+            return " && ".join(f"sameTerm({v}, {self.term(hv)})" for hv in c.has_value_set)
+        raise Unsupported(f"{name} inside a logical constraint")
+
+    def logical_cond(self, name: str, item: rdflib.term.Node, v: str, stack: tuple) -> str | None:
+        """The condition of one sh:or / sh:and / sh:xone list or sh:not shape; None: no check."""
+        if name == "NotConstraintComponent":
+            if self.sg.is_filtered_out_shape(item):
+                return None
+            return f"!({self.conform(item, v, stack)})"
+        members = list(self.g.items(item))
+        if not members:
+            raise Unsupported("a logical constraint with an empty or broken list")
+        if name != "XoneConstraintComponent":
+            members = list(dict.fromkeys(members))  # pySHACL uses a set
+        members = [m for m in members if not self.sg.is_filtered_out_shape(m)]
+        if not members:
+            return None
+        conds = [self.conform(m, v, stack) for m in members]
+        if name == "OrConstraintComponent":
+            return "(" + " || ".join(conds) + ")"
+        if name == "AndConstraintComponent":
+            return "(" + " && ".join(conds) + ")"
+        return "((" + " + ".join(f"IF({c}, 1, 0)" for c in conds) + ") = 1)"
+
+    def conform(self, node: rdflib.term.Node, v: str, stack: tuple) -> str:
+        """A condition true when the value ``v`` conforms to the shape ``node`` (as pySHACL decides
+        when it validates a value against a shape of sh:or, sh:not, sh:qualifiedValueShape...)."""
+        shape = self.shape(node)
+        if node in stack:
+            raise Unsupported("recursive shapes")
+        stack = stack + (node,)
+        comps = self.components(shape)
+        if shape.deactivated:
+            return "true"
+        if shape.severity != SH.Violation:
+            raise Unsupported("a nested shape whose severity is not sh:Violation (its conformance "
+                              "depends on pySHACL's allow_warnings / allow_infos)")
+        parts: list[str] = []
+        if shape.is_property_shape:
+            path = self.path(shape.path())
+            x = self.fresh()
+            value_conds: list[str] = []
+            for c in comps:
+                name = type(c).__name__
+                if name == "MinCountConstraintComponent":
+                    n = int(c.min_count.value)
+                    if n > 0:
+                        parts.append(self.at_least(v, path, n))
+                elif name == "MaxCountConstraintComponent":
+                    parts.append(f"!{self.at_least(v, path, int(c.max_count.value) + 1)}")
+                elif name == "HasValueConstraintComponent":
+                    parts.extend(f"EXISTS {{ {v} {path} {self.term(hv)} }}" for hv in c.has_value_set)
+                elif name == "UniqueLangConstraintComponent":
+                    if next(iter(c.string_rules)):
+                        a, b = self.fresh(), self.fresh()
+                        parts.append(f"NOT EXISTS {{ {v} {path} {a} . {v} {path} {b} FILTER(!sameTerm({a}, {b}) "
+                                     f"&& isLiteral({a}) && isLiteral({b}) && LANG({a}) != \"\" "
+                                     f"&& LCASE(LANG({a})) = LCASE(LANG({b}))) }}")
+                elif name == "DisjointConstraintComponent":
+                    parts.extend(f"NOT EXISTS {{ {v} {path} {x} . {v} <{dj}> {x} }}" for dj in c.property_compare_set
+                                 if isinstance(dj, URIRef))
+                elif name == "PropertyConstraintComponent":
+                    raise Unsupported("sh:property inside a property shape used by a logical constraint")
+                elif name in ("OrConstraintComponent", "AndConstraintComponent", "XoneConstraintComponent",
+                              "NotConstraintComponent"):
+                    lists = {"OrConstraintComponent": "or_list", "AndConstraintComponent": "and_list",
+                             "XoneConstraintComponent": "xone_nodes", "NotConstraintComponent": "not_list"}[name]
+                    for item in getattr(c, lists):
+                        cond = self.logical_cond(name, item, x, stack)
+                        if cond is not None:
+                            value_conds.append(cond)
+                else:
+                    value_conds.append(self.value_cond(c, x))
+            if value_conds:
+                parts.append(f"NOT EXISTS {{ {v} {path} {x} FILTER(!({' && '.join(value_conds)})) }}")
+        else:
+            for c in comps:
+                name = type(c).__name__
+                if name == "PropertyConstraintComponent":
+                    for p in c.property_shapes:
+                        if self.sg.is_filtered_out_shape(p):
+                            continue
+                        if not self.shape(p).is_property_shape:
+                            raise Unsupported("sh:property pointing to a node shape")
+                        parts.append(self.conform(p, v, stack))
+                elif name in ("OrConstraintComponent", "AndConstraintComponent", "XoneConstraintComponent",
+                              "NotConstraintComponent"):
+                    lists = {"OrConstraintComponent": "or_list", "AndConstraintComponent": "and_list",
+                             "XoneConstraintComponent": "xone_nodes", "NotConstraintComponent": "not_list"}[name]
+                    for item in getattr(c, lists):
+                        cond = self.logical_cond(name, item, v, stack)
+                        if cond is not None:
+                            parts.append(cond)
+                elif name == "DisjointConstraintComponent":
+                    parts.extend(f"NOT EXISTS {{ {v} <{dj}> {v} }}" for dj in c.property_compare_set
+                                 if isinstance(dj, URIRef))
+                else:
+                    parts.append(self.value_cond(c, v))
+        return "(" + " && ".join(parts or ["true"]) + ")"
+
+    def at_least(self, v: str, path: str, n: int) -> str:
+        if n <= 0:
+            return "true"
+        if n > 3:
+            raise Unsupported("a count above 3 inside a logical constraint")
+        xs = [self.fresh() for _ in range(n)]
+        triples = " . ".join(f"{v} {path} {x}" for x in xs)
+        distinct = " && ".join(f"!sameTerm({a}, {b})" for a, b in itertools.combinations(xs, 2))
+        return f"EXISTS {{ {triples} {f'FILTER({distinct})' if distinct else ''} }}"
+
+
+def _sparql_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+
+# --- SHACL-SPARQL constraints -----------------------------------------------------------------
+
+_SAFE_WRAPPERS = {"Builtin_STR", "Builtin_LANG", "Builtin_isIRI", "Builtin_isURI", "Builtin_isBLANK",
+                  "Builtin_isLITERAL", "Builtin_BOUND", "Builtin_sameTerm"}
+_PATTERN_NODES = {"SelectQuery", "Project", "Distinct", "Reduced", "BGP", "Filter", "Extend", "Join", "LeftJoin",
+                  "Union"}
+
+
+class _SparqlConstraint:
+    """A sh:sparql constraint (sh:select) rewritten to run over all focus nodes at once.
+
+    pySHACL runs the query once per focus node with ``$this`` pre-bound. Here the focus set is
+    joined at the start of the query's top-level group: the same solutions, provided ``$this`` is
+    only used where it is bound in both readings (checked on the query's algebra)."""
+
+    def __init__(self) -> None:
+        self.qh: Any = None
+        self.text = ""
+        self.projected: list[str] = []
+        self.algebra: Any = None
+        self.triples: list[tuple] = []
+        self.exprs: list[tuple[Any, Any]] = []  # (expression, variable it is bound to by BIND or None)
+
+    @classmethod
+    def compile(cls, compiler: _Compiler, shape: Any, qh: Any, focus: FocusSet) -> "_SparqlConstraint":
+        from pyshacl.errors import ReportableRuntimeError, ValidationFailure
+        from rdflib.plugins.sparql import prepareQuery
+
+        self = cls()
+        self.qh = qh
+        try:
+            init, text = qh.pre_bind_variables(URIRef(_NS + "focus-node"))
+        except (ValidationFailure, ReportableRuntimeError, NotImplementedError) as exc:
+            raise Unsupported(f"pySHACL rejects the SPARQL constraint: {exc}") from None
+        if set(init) - {"this"}:
+            raise Unsupported("a SPARQL constraint using $currentShape")
+        full = qh.apply_prefixes(text)
+        try:
+            query = prepareQuery(full)
+        except Exception as exc:
+            raise Unsupported(f"rdflib cannot parse the SPARQL constraint: {exc}") from None
+        algebra = query.algebra
+        if algebra.name != "SelectQuery":
+            raise Unsupported("a SPARQL constraint that is not a SELECT")
+        self.projected = [str(v) for v in algebra.PV]
+        if "failure" in self.projected:
+            raise Unsupported("a SPARQL constraint selecting ?failure")
+        self._walk(algebra, True)
+        self.text = _inject(full, focus.pattern(), add_this="this" not in self.projected)
+        try:
+            ox.Store().query(self.text)
+        except SyntaxError as exc:
+            raise Unsupported(f"pyoxigraph cannot parse the rewritten SPARQL constraint: {exc}") from None
+        return self
+
+    # the algebra: what is allowed, where ?this is used, what the runtime check needs
+
+    def _walk(self, node: Any, bound: bool, exists: bool = False) -> None:
+        """``bound``: ?this is bound here; ``exists``: inside EXISTS, where the outer solution is
+        substituted everywhere (so ``bound`` holds for the whole pattern)."""
+        name = getattr(node, "name", None)
+        if exists and bound:
+            if name == "BGP":
+                self.triples.extend(node.triples)
+                return
+            if name in ("Filter", "Extend", "Join", "LeftJoin", "Union"):
+                for k in ("p", "p1", "p2"):
+                    if k in node and node[k] is not None:
+                        self._walk(node[k], True, True)
+                if name in ("Filter", "Extend") or (name == "LeftJoin" and node.expr is not None):
+                    self._expr(node.expr, True)
+                    self.exprs.append((node.expr, node.var if name == "Extend" else None))
+                return
+        if exists and name in ("SelectQuery", "Project", "Distinct", "Reduced"):
+            raise Unsupported("a subquery inside EXISTS")
+        if name not in _PATTERN_NODES:
+            raise Unsupported(f"a SPARQL constraint using {name or type(node).__name__} "
+                              "(aggregates, subqueries, MINUS, GRAPH, ORDER BY, LIMIT... are left to pySHACL)")
+        if name in ("SelectQuery", "Project", "Distinct", "Reduced"):
+            self._walk(node.p, bound)
+        elif name == "BGP":
+            self.triples.extend(node.triples)
+        elif name in ("Filter", "Extend"):
+            self._walk(node.p, bound)
+            self._expr(node.expr, bound or "this" in _certain(node.p))
+            self.exprs.append((node.expr, node.var if name == "Extend" else None))
+        elif name == "LeftJoin":
+            self._walk(node.p1, bound)
+            self._walk(node.p2, False)
+            if node.expr is not None and getattr(node.expr, "name", "") != "TrueFilter":
+                self._expr(node.expr, bound or "this" in _certain(node.p1) | _certain(node.p2))
+                self.exprs.append((node.expr, None))
+        elif name in ("Join", "Union"):
+            self._walk(node.p1, False)
+            self._walk(node.p2, False)
+
+    def _expr(self, e: Any, bound: bool) -> None:
+        from rdflib.term import Variable
+        if isinstance(e, Variable):
+            if str(e) == "this" and not bound:
+                raise Unsupported("a SPARQL constraint using $this where the focus node may not be bound")
+            return
+        if isinstance(e, (list, tuple)):
+            for x in e:
+                self._expr(x, bound)
+            return
+        name = getattr(e, "name", None)
+        if name is None:
+            return
+        if name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+            self._group(e.graph, bound)
+            return
+        for k, x in e.items():
+            if k != "_vars":
+                self._expr(x, bound)
+
+    def _group(self, g: Any, bound: bool) -> None:
+        """A group graph pattern inside EXISTS (rdflib keeps it as a parse tree)."""
+        from rdflib.term import Variable
+        name = getattr(g, "name", None)
+        if name == "GroupGraphPatternSub":
+            for part in g.part or []:
+                self._group(part, bound)
+        elif name == "TriplesBlock":
+            for block in g.triples:
+                for i in range(0, len(block) - 2, 3):
+                    t = tuple(block[i:i + 3])
+                    if not bound and any(isinstance(x, Variable) and str(x) == "this" for x in t):
+                        raise Unsupported("a SPARQL constraint using $this in EXISTS where it may not be bound")
+                    self.triples.append(t)
+        elif name in ("Filter", "Bind"):
+            self._expr(g.expr, bound)
+            self.exprs.append((g.expr, getattr(g, "var", None) if name == "Bind" else None))
+        elif name == "OptionalGraphPattern":
+            self._group(g.graph, bound)
+        elif name == "GroupOrUnionGraphPattern":
+            for x in g.graph:
+                self._group(x, bound)
+        elif name in _PATTERN_NODES:  # rdflib sometimes gives the algebra
+            self._walk(g, bound, exists=True)
+        else:
+            raise Unsupported(f"a SPARQL constraint using {name} inside EXISTS")
+
+    def unsafe_reason(self, mirror: Mirror) -> str | None:
+        """Why this query cannot run on this mirror with rdflib's semantics, or None.
+
+        Literals pyoxigraph would rewrite are stored under surrogate datatypes: exact for term
+        equality, STR and LANG, not for value comparisons, arithmetic, DATATYPE or casts."""
+        from rdflib.paths import Path
+        from rdflib.term import Variable
+        special = mirror.surrogate_predicates
+        if not special:
+            return None
+        tainted: set[str] = set()
+        for s, p, o in self.triples:
+            if isinstance(o, Literal):
+                e = mirror.encode(o)
+                if e.datatype is not None and e.datatype.value.startswith((SURROGATE, ILL_TYPED)):
+                    return f"the constant {o.n3()} is stored under a surrogate datatype"
+            reaches = (isinstance(p, (Variable, Path)) or str(p) in special)
+            if reaches:
+                for x in ((s, o) if isinstance(p, Path) else (o,)):
+                    if isinstance(x, Variable):
+                        tainted.add(str(x))
+        changed = True
+        while changed:
+            changed = False
+            for e, var in self.exprs:
+                if var is not None and str(var) not in tainted and _returns_tainted(e, tainted):
+                    tainted.add(str(var))
+                    changed = True
+        for e, var in self.exprs:
+            bad = _unsafe_use(e, tainted, safe=var is not None)
+            if bad:
+                return (f"?{bad} may hold a literal stored under a surrogate datatype here, and the query "
+                        "applies a value-sensitive operation to it")
+        return None
+
+
+def _certain(node: Any) -> set[str]:
+    """Variables certainly bound by an algebra pattern."""
+    from rdflib.term import Variable
+    name = getattr(node, "name", None)
+    if name == "BGP":
+        return {str(x) for t in node.triples for x in t if isinstance(x, Variable)}
+    if name == "Join":
+        return _certain(node.p1) | _certain(node.p2)
+    if name in ("LeftJoin",):
+        return _certain(node.p1)
+    if name in ("Filter", "Extend", "Project", "Distinct", "Reduced", "SelectQuery"):
+        return _certain(node.p)
+    if name == "Union":
+        return _certain(node.p1) & _certain(node.p2)
+    return set()
+
+
+def _returns_tainted(e: Any, tainted: set[str]) -> bool:
+    from rdflib.term import Variable
+    if isinstance(e, Variable):
+        return str(e) in tainted
+    name = getattr(e, "name", "")
+    if name in ("Builtin_IF", "Builtin_COALESCE"):
+        return any(_returns_tainted(x, tainted) for k, x in e.items() if k != "_vars"
+                   for x in (x if isinstance(x, list) else [x]))
+    return False
+
+
+def _unsafe_use(e: Any, tainted: set[str], safe: bool) -> str | None:
+    """A tainted variable used by an operation that depends on literal values, else None."""
+    from rdflib.term import Variable
+    if isinstance(e, Variable):
+        return None if safe or str(e) not in tainted else str(e)
+    if isinstance(e, (list, tuple)):
+        for x in e:
+            r = _unsafe_use(x, tainted, False)
+            if r:
+                return r
+        return None
+    name = getattr(e, "name", None)
+    if name is None or name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+        return None  # the pattern's own triples and filters are checked separately
+    inner_safe = name in _SAFE_WRAPPERS
+    for k, x in e.items():
+        if k == "_vars":
+            continue
+        r = _unsafe_use(x, tainted, inner_safe)
+        if r:
+            return r
+    return None
+
+
+def _scan(text: str) -> Iterator[tuple[int, str]]:
+    """Positions and characters of a SPARQL text outside strings, IRIs and comments."""
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "#":
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+            continue
+        if ch in "\"'":
+            if text.startswith(ch * 3, i):
+                j = text.find(ch * 3, i + 3)
+                while j > 0 and text[j - 1] == "\\":
+                    j = text.find(ch * 3, j + 1)
+                i = n if j < 0 else j + 3
+            else:
+                j = i + 1
+                while j < n and text[j] != ch:
+                    j += 2 if text[j] == "\\" else 1
+                i = j + 1
+            continue
+        if ch == "<":
+            m = re.match(r"<[^<>\"{}|^`\\\s]*>", text[i:])
+            if m:
+                i += m.end()
+                continue
+        yield i, ch
+        i += 1
+
+
+def _inject(text: str, pattern: str, add_this: bool) -> str:
+    """Insert ``pattern`` at the start of the top-level group (and ``?this`` into the projection)."""
+    brace = next((i for i, ch in _scan(text) if ch == "{"), None)
+    if brace is None:
+        raise Unsupported("a SPARQL constraint without a group pattern")
+    out = text[:brace + 1] + " " + pattern + " . " + text[brace + 1:]
+    if add_this:
+        chars = list(_scan(out[:brace]))
+        code = "".join(ch for _, ch in chars)
+        m = re.search(r"\bSELECT\s+((?:DISTINCT|REDUCED)\s+)?", code, re.I)
+        if m is None:
+            raise Unsupported("a SPARQL constraint whose SELECT clause cannot be found")
+        if code[m.end():].lstrip().startswith("*"):
+            return out
+        at = chars[m.end()][0] if m.end() < len(chars) else brace
+        out = out[:at] + "?this " + out[at:]
+    return out
+
+
+# --- running a plan ---------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """What :func:`execute` did: the results, which engine checked each top-level shape and why
+    pySHACL was used, and the time of each phase (seconds)."""
+
+    results: list[Result]
+    engines: dict[str, str]
+    reasons: dict[str, str]
+    timings: dict[str, float]
+
+
+def run(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) -> list[Result]:
+    """Validate ``data`` (:class:`~ilograph.load.Sources` (the files of ``kinds``), an rdflib
+    Graph, pyoxigraph quads or a :class:`Mirror`) against the compiled shapes."""
+    return execute(plan, data, kinds).results
+
+
+def mirror_of(data: Any, kinds: Iterable[str] = ("ontology", "data")) -> Mirror:
+    if isinstance(data, Mirror):
+        return data
+    if isinstance(data, rdflib.Graph):
+        return Mirror.from_rdflib(data)
+    if hasattr(data, "dataset") and hasattr(data, "files"):
+        return Mirror.from_sources(data, kinds)
+    if isinstance(data, ox.Store):
+        raise TypeError("a pyoxigraph Store compares literals by value and loses datatypes: "
+                        "give the Sources, an ox.Dataset or the quads")
+    return Mirror.from_quads(data)
+
+
+def execute(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) -> Outcome:
+    import time
+    clock = time.perf_counter
+    timings: dict[str, float] = {}
+    t0 = clock()
+    mirror = mirror_of(data, kinds)
+    timings["mirror"] = clock() - t0
+
+    t0 = clock()
+    reasons = {plan.key(n): why for n, why in plan.fallback.items()}
+    late: dict[rdflib.term.Node, str] = {}
+    for c in plan.checks:
+        if c.kind == "sparql" and c.top not in late:
+            why = c.sparql.unsafe_reason(mirror)
+            if why:
+                late[c.top] = why
+    for node, why in late.items():
+        reasons[plan.key(node)] = why
+    checks = [c for c in plan.checks if c.top not in late]
+    _clear_scratch(mirror)
+    used: set[str] = set()
+    for c in checks:
+        fs: FocusSet | None = c.focus
+        while fs is not None:
+            used.add(fs.key)
+            fs = fs.parent
+    for fs in plan.focus_sets:  # in creation order: a set derived from another comes after it
+        if fs.key in used:
+            mirror.update(fs.insert)
+    timings["focus"] = clock() - t0
+
+    t0 = clock()
+    runner = _Runner(plan, mirror)
+    results: list[Result] = []
+    for c in checks:
+        results.extend(runner.check(c))
+    timings["sparql"] = clock() - t0
+    _clear_scratch(mirror)
+
+    t0 = clock()
+    fallback = set(plan.fallback) | set(late)
+    if fallback:
+        results.extend(_run_pyshacl(plan, mirror, fallback))
+    timings["pyshacl"] = clock() - t0
+    engines = {plan.key(n): SPARQL for n in plan.fast if n not in late}
+    engines.update({plan.key(n): PYSHACL for n in fallback})
+    return Outcome(results=results, engines=engines, reasons=reasons, timings=timings)
+
+
+class _Runner:
+    def __init__(self, plan: Plan, mirror: Mirror) -> None:
+        self.plan = plan
+        self.mirror = mirror
+        self.ns = mirror.namespace_graph()
+        self.dummy = URIRef(_NS + "focus-node")
+
+    def check(self, c: Check) -> list[Result]:
+        if c.kind == "rows":
+            out = []
+            for row in self.mirror.query(c.query):
+                f = self.mirror.decode(row["this"])
+                v = None
+                if c.value:
+                    try:
+                        v = self.mirror.decode(row["v"])
+                    except KeyError:
+                        v = f
+                out.append(self.result(c, f, v))
+            return out
+        if c.kind == "python":
+            return self.python(c)
+        return self.sparql(c)
+
+    def python(self, c: Check) -> list[Result]:
+        values = [self.mirror.decode(r[0]) for r in self.mirror.query(c.query)]
+        if not values:
+            return []
+        reports = c.component.evaluate(None, self.ns, {self.dummy: set(values)}, [])[1]
+        bad: dict[rdflib.term.Node, int] = defaultdict(int)
+        for _desc, _node, triples in reports:
+            for s, p, o in triples:
+                if p == SH.value:
+                    bad[o[1] if isinstance(o, tuple) else o] += 1
+        if not bad:
+            return []
+        out = []
+        if not c.shape.is_property_shape:
+            for v, k in bad.items():
+                out.extend(self.result(c, v, v) for _ in range(k))
+            return out
+        F = c.focus.pattern()
+        vp = c.vp
+        named = [v for v in bad if not isinstance(v, BNode)]
+        rows = []
+        for chunk in (named[i:i + 500] for i in range(0, len(named), 500)):
+            values_clause = " ".join(self.mirror.sparql(v) for v in chunk)
+            rows.extend(self.mirror.query(f"SELECT DISTINCT ?this ?v WHERE {{ VALUES ?v {{ {values_clause} }} {F} {vp} }}"))
+        if len(named) < len(bad):
+            rows.extend(r for r in self.mirror.query(f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} FILTER(isBlank(?v)) }}")
+                        if self.mirror.decode(r["v"]) in bad)
+        for row in rows:
+            f, v = self.mirror.decode(row["this"]), self.mirror.decode(row["v"])
+            out.extend(self.result(c, f, v) for _ in range(bad[v]))
+        return out
+
+    def sparql(self, c: Check) -> list[Result]:
+        sc: _SparqlConstraint = c.sparql
+        shape = c.shape
+        result_val_is_focus = not shape.is_property_shape
+        seen: set = set()
+        out = []
+        decode = self.mirror.decode
+        for row in self.mirror.query(sc.text):
+            f = decode(row["this"])
+            var_dict: dict[str, Any] = {}
+            for name in sc.projected:
+                try:
+                    val = row[name]
+                except KeyError:
+                    val = None
+                if val is not None:
+                    var_dict[name] = decode(val)
+            p = var_dict.pop("path", None)
+            v = var_dict.pop("value", None)
+            t = var_dict.pop("this", None)
+            if p is None and v is None and t is None:
+                continue
+            key = (f, t, p, v, tuple(var_dict.items()))
+            if key in seen:
+                continue
+            seen.add(key)
+            if v is None:
+                v = f if result_val_is_focus else None
+            out.append(self.result(c, t or f, v, path=p, bound_vars=(t, p, v, var_dict),
+                                   source_constraint=sc.qh.node, extra_messages=sc.qh.messages or None))
+        return out
+
+    def result(self, c: Check, focus: rdflib.term.Node, value: rdflib.term.Node | None, path: Any = None,
+               bound_vars: Any = None, source_constraint: Any = None, extra_messages: Any = None) -> Result:
+        shape = c.shape
+        if c.kind != "sparql" and shape._messages:
+            messages = frozenset(shape._messages)
+        else:
+            self.mirror.describe(self.ns, focus)
+            if value is not None:
+                self.mirror.describe(self.ns, value)
+            _d, _n, triples = c.component.make_v_result(
+                self.ns, focus, value_node=value, result_path=path, constraint_component=c.component_iri,
+                source_constraint=source_constraint, extra_messages=extra_messages, bound_vars=bound_vars)
+            messages = frozenset(o for _s, p, o in triples if p == SH.resultMessage)
+        if path is None and shape.is_property_shape:
+            path = shape.path()
+        return Result(focus=focus, path=path, value=value, component=c.component_iri, source_shape=shape.node,
+                      severity=shape.severity, messages=messages, engine=SPARQL, shape=self.plan.key(shape.node),
+                      path_key=self._path_key(path))
+
+    def _path_key(self, path: Any) -> str | None:
+        if path is None:
+            return None
+        if isinstance(path, BNode) and (path, None, None) in self.plan.shapes:
+            return path_text(self.plan.shapes, path)
+        return path_text(self.plan.shapes, path)
+
+
+def _clear_scratch(mirror: Mirror) -> None:
+    if _SCRATCH in set(mirror.store.named_graphs()):
+        mirror.store.remove_graph(_SCRATCH)
+
+
+def _run_pyshacl(plan: Plan, mirror: Mirror, nodes: set) -> list[Result]:
+    import pyshacl
+    g = _fallback_graph(plan, nodes)
+    options = {k: v for k, v in plan.pyshacl_options.items() if k not in ("ont_graph",)}
+    _, report, _ = pyshacl.validate(data_graph=mirror.rdflib_graph(), shacl_graph=g, **options)
+    return normalize_pyshacl(report, plan.shapes)
+
+
+def _fallback_graph(plan: Plan, nodes: set) -> rdflib.Graph:
+    """The shapes graph, where only the given top-level shapes keep their targets."""
+    shapes = plan.shapes
+    g = rdflib.Graph(bind_namespaces="none")
+    for p, n in shapes.namespace_manager.namespaces():
+        g.namespace_manager.bind(p, n, override=True, replace=True)
+    targets = {SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf, SH.target}
+    class_types = {RDFS.Class, URIRef("http://www.w3.org/2002/07/owl#Class")} | set(
+        shapes.transitive_subjects(RDFS.subClassOf, RDFS.Class))
+    drop = set(plan.fast) - nodes
+    for s, p, o in shapes:
+        if s in drop and (p in targets or (p == RDF.type and o in class_types)):
+            continue
+        g.add((s, p, o))
+    return g
