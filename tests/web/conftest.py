@@ -22,6 +22,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT.parent / "shared" / "reference" / "w3c-sparql11-tests"
 PROTOCOL = REFERENCE / "protocol"
+#: The W3C result-format suites (their data go into the test project, one graph per file).
+RESULT_SUITES = {"csvtsv": REFERENCE / "csv-tsv-res", "jsonres": REFERENCE / "json-res"}
 BASE = "https://example.org/g/"
 PEOPLE = 40
 #: Five copies of every triple pattern: with a few hundred triples, 10^12 rows - it never ends.
@@ -37,6 +39,15 @@ ex:knows a owl:ObjectProperty ; rdfs:label "knows"@en ; skos:definition "Knows a
     rdfs:domain ex:Person ; rdfs:range ex:Person .
 ex:age a owl:DatatypeProperty ; rdfs:label "age"@en ; skos:definition "Age in years."@en .
 """
+
+#: Declarations of the terms the W3C result-format data use, so that the test project validates.
+EXAMPLE_TERMS = "\n".join(
+    ["@prefix owl: <http://www.w3.org/2002/07/owl#> .", "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
+     "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .", "@prefix : <http://example.org/> ."]
+    + [f':p{i} a owl:AnnotationProperty ; rdfs:label "p{i}"@en ; skos:definition "A W3C test property."@en .'
+       for i in range(1, 8)]
+    + [':myCustomDatatype a rdfs:Datatype ; rdfs:label "custom datatype"@en ; '
+       'skos:definition "A W3C test datatype."@en .']) + "\n"
 
 QUERIES = {
     "cq-01-people.rq": "# Who are the people, by name?\n# Every person and their label.\n"
@@ -73,6 +84,12 @@ def write_project(root: Path) -> Path:
         (root / "data" / "w3c").mkdir()
         for name in ("data1.nt", "data2.nt", "data3.nt"):
             shutil.copyfile(PROTOCOL / name, root / "data" / "w3c" / name)
+    for folder, suite in RESULT_SUITES.items():
+        if suite.is_dir():
+            (root / "data" / folder).mkdir()
+            for data in sorted(suite.glob("data*.ttl")):
+                shutil.copyfile(data, root / "data" / folder / data.name)
+            (root / "ontology" / "example.ttl").write_text(EXAMPLE_TERMS, encoding="utf-8")
     for name, text in QUERIES.items():
         (root / "queries" / name).write_text(text, encoding="utf-8")
     return root
