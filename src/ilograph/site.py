@@ -75,8 +75,9 @@ class Site:
 def write_site(release: Path, out: Path, *, base_url: str | None = None, progress: Say | None = None) -> Site:
     """Write the publication of the release at ``release`` as a static site at ``out``.
 
-    ``base_url`` is where the site will be served (default: the dataset's canonical base); it is
-    written into ``sitemap.xml``, ``robots.txt`` and the rule files, the pages link relatively.
+    ``base_url`` is where the site will be served (default: the dataset's canonical base for
+    ``sitemap.xml`` and ``robots.txt``, and the root of a host for the rule files); the pages link
+    relatively, so they work wherever the folder is served.
     Raises :class:`~ilograph.errors.InputError` when ``release`` is not a release, and
     :class:`~ilograph.errors.ReleaseError` when the site cannot be written (a previous site at
     ``out`` is left untouched).
@@ -97,7 +98,7 @@ def write_site(release: Path, out: Path, *, base_url: str | None = None, progres
     except OSError as exc:
         raise ReleaseError(f"cannot create the site folder beside {out}: {exc}") from exc
     try:
-        written = _write(pub, staging, public, out, say)
+        written = _write(pub, staging, public, out, say, served_at=(urlsplit(base_url).path or "/") if base_url else "/")
         digest = hashlib.sha256()
         for rel in sorted(written):
             digest.update(rel.encode() + b"\0" + written[rel].encode() + b"\n")
@@ -124,7 +125,7 @@ def write_site(release: Path, out: Path, *, base_url: str | None = None, progres
     return Site(path=out, id=site_id, files=len(written), resources=resources, reused=reused)
 
 
-def _write(pub: Publication, root: Path, public: str, out: Path, say: Say) -> dict[str, str]:
+def _write(pub: Publication, root: Path, public: str, out: Path, say: Say, served_at: str = "/") -> dict[str, str]:
     """Write every file into ``root``; returns {path: sha256}."""
     written: dict[str, str] = {}
 
@@ -178,9 +179,8 @@ def _write(pub: Publication, root: Path, public: str, out: Path, say: Say) -> di
         put(name, data)
         if name == "void.ttl":
             put(".well-known/void", data)
-    path = urlsplit(public).path or "/"
-    put(".htaccess", htaccess(path))
-    put("nginx.conf", nginx_conf(path, out))
+    put(".htaccess", htaccess(served_at))
+    put("nginx.conf", nginx_conf(served_at, out))
     return written
 
 
@@ -261,7 +261,7 @@ def htaccess(path: str = "/") -> str:
                                                            "json", "xml", "txt")),
         "<IfModule mod_headers.c>",
         "  Header always set X-Content-Type-Options nosniff",
-        "  Header always merge Vary Accept",
+        "  Header always merge Vary \"Accept, Accept-Language\"",
         "</IfModule>",
         "",
         "RewriteEngine On",
@@ -341,24 +341,26 @@ def nginx_conf(path: str = "/", root: Path | None = None, listen: str = "80") ->
               "        default_type application/gzip;",
               "        add_header X-Content-Type-Options nosniff always;",
               "    }",
-              f"    location = {prefix}/SHA256SUMS {{ types {{ }} default_type text/plain; }}",
+              "    location ~ /SHA256SUMS$ { types { } default_type text/plain; }",
               f"    location = {prefix}/.well-known/void {{ types {{ }} default_type text/turtle; }}",
               f"    location = {prefix}/download {{ return 301 {prefix}/download/; }}",
               "",
-              f"    location {prefix}/ {{",
+              f"    location {prefix}/ {{" if not prefix else f"    location ^~ {prefix}/ {{",
+              *([f"        alias {root if root is not None else '/srv/ilograph/site'}/;"] if prefix else []),
               "        set $ilograph_resource \"\";",
               "        if (-f $request_filename.html) {",
               "            set $ilograph_resource yes;",
               "        }",
-              "        if ($ilograph_resource$ilograph_ext = yes) {",
+              "        set $ilograph_unacceptable \"${ilograph_resource}${ilograph_ext}\";",
+              "        if ($ilograph_unacceptable = yes) {",
               "            return 406;",
               "        }",
               "        if ($ilograph_resource = yes) {",
-              "            add_header Vary Accept always;",
+              "            add_header Vary \"Accept, Accept-Language\" always;",
               "            add_header X-Content-Type-Options nosniff always;",
               "            return 303 $uri$ilograph_suffix;",
               "        }",
-              "        add_header Vary Accept always;",
+              "        add_header Vary \"Accept, Accept-Language\" always;",
               "        add_header X-Content-Type-Options nosniff always;",
               "        try_files $uri $uri/ =404;",
               "    }",

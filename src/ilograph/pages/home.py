@@ -9,7 +9,7 @@ import pyoxigraph as ox
 
 from .lang import messages
 from .links import Links
-from .publication import ACRONYM, ILO, RDF_TYPE, FileInfo, Publication, run
+from .publication import ACRONYM, ILO, RDF_TYPE, FileInfo, Publication, named, run
 from .svg import Diagram, Edge, Node, overview
 from .views import Ref, label_of, property_label, ref
 
@@ -58,7 +58,8 @@ def _overview(pub: Publication, links: Links, by_class: dict[str, set[str]],
               lang: str) -> tuple[Diagram, list[tuple[int, str]], list[tuple[int, str]]]:
     supers: dict[str, set[str]] = {}
     for cls in by_class:
-        supers[cls] = {row["class"].value for row in run(pub.store, "superclasses", this=ox.NamedNode(cls))}
+        node = named(cls)
+        supers[cls] = {row["class"].value for row in run(pub.store, "superclasses", this=node)} if node else {cls}
     sectors = [s for s in OVERVIEW if any(c in supers.get(k, ()) for k in by_class for c in s)]
     if not sectors:
         sectors = [(c,) for c, _ in sorted(by_class.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:4]]

@@ -57,6 +57,15 @@ def construct(store: ox.Store, name: str, **bindings: ox.NamedNode | ox.Literal)
     return sorted(set(result), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))  # type: ignore[arg-type]
 
 
+def named(iri: str) -> ox.NamedNode | None:
+    """``iri`` as a node, or None when it is not a valid IRI (a store read leniently may hold IRIs
+    that cannot be written back, such as ones with ``<`` or ``"``: such a term is shown as text)."""
+    try:
+        return ox.NamedNode(iri)
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class FileInfo:
     """One file of the release, as the downloads page lists it."""
@@ -232,7 +241,8 @@ class Publication:
         info = self._terms.get(iri)
         if info is None:
             values: dict[str, list] = {}
-            for row in run(self.store, "term", this=ox.NamedNode(iri)):
+            node = named(iri)
+            for row in (run(self.store, "term", this=node) if node is not None else ()):
                 values.setdefault(row["key"].value, []).append(row["value"])
             info = TermInfo(iri, {k: tuple(v) for k, v in values.items()})
             if len(self._terms) > _CACHE_LIMIT:
@@ -254,7 +264,10 @@ class Publication:
 
     def statements(self, iri: str) -> Iterator[tuple[str, ox.NamedNode | ox.BlankNode | ox.Literal, str | None]]:
         """(predicate, object, named graph) of every statement about ``iri``."""
-        for row in run(self.store, "statements", this=ox.NamedNode(iri)):
+        node = named(iri)
+        if node is None:
+            return
+        for row in run(self.store, "statements", this=node):
             g = row["g"]
             yield row["p"].value, row["o"], (g.value if g is not None else None)
 

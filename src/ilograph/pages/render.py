@@ -11,6 +11,7 @@ Every function returns the page as a ``str``. Common keywords:
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -28,6 +29,17 @@ from .text import literal_html, plain
 ALTERNATES = (("ttl", "text/turtle", "Turtle"), ("jsonld", "application/ld+json", "JSON-LD"),
               ("nt", "application/n-triples", "N-Triples"), ("rdf", "application/rdf+xml", "RDF/XML"))
 STATUS_WORDS = {404: "error_404", 406: "error_406", 500: "error_500"}
+
+
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def script_json(obj: object) -> Markup:
+    """JSON for a ``<script type="application/ld+json">``: :func:`ilograph.catalog.jsonld_for_html`
+    (``<``, ``>``, ``&``, U+2028/9 as ``\\uXXXX``), with bidirectional and zero-width characters
+    escaped the same way, so that the page source reads as it is."""
+    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", jsonld_for_html(obj))
+    return Markup(text)
 
 
 @cache
@@ -79,7 +91,7 @@ def render_resource(pub: Publication, iri: str, *, lang: str = DEFAULT, base_url
     alternates = [(ext, media, name, links.document(page, ext)) for ext, media, name in ALTERNATES] if page else []
     return _render("resource.html", links, lang, title=view.label, view=view, alternates=alternates,
                    canonical=iri if iri.startswith(("http://", "https://")) else None,
-                   jsonld=Markup(jsonld_for_html(view.schema)))
+                   jsonld=script_json(view.schema))
 
 
 def render_home(pub: Publication, *, lang: str = DEFAULT, base_url: str | None = None, keep_lang: bool = False,
@@ -92,7 +104,7 @@ def render_home(pub: Publication, *, lang: str = DEFAULT, base_url: str | None =
     lang = _check(lang)
     links = _links(pub.base, HOME, lang, base_url, keep_lang, static)
     view = home_view(pub, links, lang)
-    jsonld = Markup(jsonld_for_html(pub.schema)) if pub.schema else None
+    jsonld = script_json(pub.schema) if pub.schema else None
     return _render("home.html", links, lang, title=pub.title, pub=pub, view=view, canonical=pub.base,
                    jsonld=jsonld, alternates=[])
 

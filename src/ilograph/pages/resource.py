@@ -11,7 +11,7 @@ import pyoxigraph as ox
 from .lang import messages
 from .links import Links
 from .publication import (ACRONYM, ALT_LABEL, COMMENT, DCTERMS, DEFINITION, DESCRIPTION, LABEL, OWL, PREF_LABEL,
-                          QUOTE, RDF_TYPE, SCHEMA, SOURCE, Publication, run)
+                          QUOTE, RDF_TYPE, SCHEMA, SOURCE, Publication, named, run)
 from .svg import Diagram, Edge, Node, neighbourhood
 from .views import Group, Ref, Value, label_of, pick, property_label, ref, value
 
@@ -54,7 +54,9 @@ class ResourceView:
 
 def resource_view(pub: Publication, iri: str, links: Links, lang: str) -> ResourceView | None:
     """Everything the resource page shows of ``iri``; None when the store says nothing of it."""
-    node = ox.NamedNode(iri)
+    node = named(iri)
+    if node is None:
+        return None
     outgoing: dict[str, dict[ox.NamedNode | ox.BlankNode | ox.Literal, list[str]]] = {}
     for p, o, g in pub.statements(iri):
         outgoing.setdefault(p, {}).setdefault(o, [])

@@ -11,7 +11,7 @@ import pyoxigraph as ox
 
 from .lang import messages
 from .links import Links
-from .publication import COMMENT, DCTERMS, DEFINITION, LABEL, OWL, RDF, RDFS, Publication, run
+from .publication import COMMENT, DCTERMS, DEFINITION, LABEL, OWL, RDF, RDFS, Publication, named, run
 from .views import Ref, Value, label_of, pick, property_label, ref, value
 
 _KINDS = (("classes", (OWL + "Class", RDFS + "Class")),
@@ -106,7 +106,7 @@ def _statements(pub: Publication, iri: str) -> dict[str, set]:
 def _term(pub: Publication, links: Links, iri: str, namespace: str, kind: str, types: set[str],
           lang: str) -> Term:
     facts = _statements(pub, iri)
-    node = ox.NamedNode(iri)
+    node = named(iri)
 
     def refs(p: str) -> list[Ref]:
         return sorted((ref(pub, links, o, lang) for o in facts.get(p, ()) if isinstance(o, ox.NamedNode)),
@@ -119,7 +119,8 @@ def _term(pub: Publication, links: Links, iri: str, namespace: str, kind: str, t
 
     is_class = kind == "classes"
     up = RDFS + ("subClassOf" if is_class else "subPropertyOf")
-    subs = sorted((ref(pub, links, row["s"], lang) for row in run(pub.store, "incoming", this=node)
+    rows = run(pub.store, "incoming", this=node) if node is not None else []
+    subs = sorted((ref(pub, links, row["s"], lang) for row in rows
                    if row["p"].value == up and isinstance(row["s"], ox.NamedNode)), key=lambda r: r.label.lower())
     subs = list({r.iri: r for r in subs}.values())
     inverse = refs(OWL + "inverseOf") + [ref(pub, links, i, lang) for i in pub.term(iri).iris(OWL + "inverseOf")
@@ -130,7 +131,7 @@ def _term(pub: Publication, links: Links, iri: str, namespace: str, kind: str, t
     alignments += [(words["subclass_of" if is_class else "subproperty_of"].lower(), r) for r in supers
                    if not r.iri.startswith(namespace)]
     disjoint = []
-    if is_class:
+    if is_class and node is not None:
         disjoint = sorted({row["other"].value: ref(pub, links, row["other"], lang)
                            for row in run(pub.store, "disjoint", this=node)}.values(), key=lambda r: r.label.lower())
     own = ref(pub, links, iri, lang)
