@@ -28,6 +28,9 @@ from .errors import IlographError, InputError
 from .project import Project
 
 STORE_MARKER = "ilograph-store.json"
+#: How a store holds a release: every file's named graph, and in the default graph the merge of
+#: all of them (each triple once). Bumped when that changes, so on-disk stores are rebuilt.
+STORE_LAYOUT = 2
 
 
 # --- jobs and answers -------------------------------------------------------------------------
@@ -108,6 +111,7 @@ class ReleaseInfo:
     id: str
     folder: Path
     quads_file: Path
+    triples_file: Path
     triples: int
     graphs: tuple[str, ...]
     base: str
@@ -126,7 +130,9 @@ def read_release(folder: Path) -> ReleaseInfo:
     try:
         manifest = json.loads((folder / "release.json").read_text(encoding="utf-8"))
         quads = next(f["name"] for f in manifest["files"] if f["media_type"] == "application/n-quads")
+        triples = next(f["name"] for f in manifest["files"] if f["media_type"] == "application/n-triples")
         return ReleaseInfo(id=release_id(folder), folder=folder, quads_file=folder / quads,
+                           triples_file=folder / triples,
                            triples=int(manifest["triples"]), graphs=tuple(manifest["graphs"]),
                            base=manifest["dataset"]["base"], title=manifest["dataset"].get("title", ""))
     except (OSError, ValueError, KeyError, StopIteration, TypeError) as exc:
@@ -147,9 +153,17 @@ def release_is_current(project: Project, folder: Path) -> bool:
 
 
 def load_release(release: ReleaseInfo, path: Path | None = None) -> ox.Store:
-    """A pyoxigraph store holding the release's quads: in memory, or at ``path`` on disk."""
+    """A pyoxigraph store holding the release (in memory, or at ``path`` on disk): each source
+    file's named graph from the N-Quads dump, and in the default graph the whole graph from the
+    N-Triples dump, that is the RDF merge of the named graphs with each triple once.
+
+    The merge is stored rather than asked for with ``use_default_graph_as_union``, because
+    pyoxigraph 0.5 counts a triple once per graph that holds it there (oxigraph issue 1919, fixed
+    after 0.5): a fact stated in two source files would come back twice.
+    """
     store = ox.Store(str(path)) if path is not None else ox.Store()
     store.bulk_load(path=str(release.quads_file), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(path=str(release.triples_file), format=ox.RdfFormat.N_TRIPLES)
     return store
 
 
@@ -164,7 +178,8 @@ def prepare_disk_store(path: Path, release: ReleaseInfo) -> bool:
     marker = path / STORE_MARKER
     if marker.is_file():
         try:
-            if json.loads(marker.read_text(encoding="utf-8")).get("release") == release.id:
+            held = json.loads(marker.read_text(encoding="utf-8"))
+            if held.get("release") == release.id and held.get("layout") == STORE_LAYOUT:
                 return True
         except (OSError, ValueError):
             pass
@@ -181,7 +196,8 @@ def prepare_disk_store(path: Path, release: ReleaseInfo) -> bool:
     except OSError as exc:
         raise InputError(f"{path}: cannot write the store: {exc}") from None
     tmp = path / (STORE_MARKER + ".tmp")
-    tmp.write_text(json.dumps({"release": release.id, "triples": release.triples}) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps({"release": release.id, "layout": STORE_LAYOUT, "triples": release.triples}) + "\n",
+                   encoding="utf-8")
     os.replace(tmp, marker)
     return False
 
@@ -196,7 +212,8 @@ def graph_sizes(store: ox.Store) -> dict[str, int]:
 
 class InProcessStore:
     """Runs jobs on a pyoxigraph store in this process: no timeout and no isolation, so for tests
-    and tools, not for serving the public."""
+    and tools, not for serving the public. A ``store`` given must be laid out as
+    :func:`load_release` does."""
 
     def __init__(self, release: ReleaseInfo, store: ox.Store | None = None) -> None:
         self._store = store if store is not None else load_release(release)

@@ -80,6 +80,9 @@ def write_project(root: Path) -> Path:
     (root / "ilograph.toml").write_text(f'[dataset]\nbase = "{BASE}"\ntitle = "Web test dataset"\n', encoding="utf-8")
     (root / "ontology" / "vocabulary.ttl").write_text(ONTOLOGY, encoding="utf-8")
     (root / "data" / "people.ttl").write_text(people_turtle(), encoding="utf-8")
+    (root / "data" / "people-again.ttl").write_text(  # a fact two sources state: one triple in the merge
+        '@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n'
+        '<id/person/p01> rdfs:label "Person 01"@en .\n', encoding="utf-8")
     if PROTOCOL.is_dir():
         (root / "data" / "w3c").mkdir()
         for name in ("data1.nt", "data2.nt", "data3.nt"):

@@ -52,7 +52,7 @@ def describe(endpoint: str, release: ReleaseInfo, settings: Settings) -> list[ox
             f"Limits: a query is stopped after {settings.timeout:g} s; results are cut after "
             f"{settings.max_rows} rows (solutions or triples); request bodies up to {settings.max_body} bytes; "
             f"request URLs up to {settings.max_url} bytes (POST longer queries). Without a dataset in the "
-            "request or FROM clauses, the default graph is the union of every named graph.")),
+            "request or FROM clauses, the default graph is the merge of every named graph (each triple once).")),
     ]
     triples += [ox.Triple(service, _n(SD + "resultFormat"), _n(FORMATS + f)) for f in _RESULT_FORMATS]
     triples += [
@@ -65,7 +65,7 @@ def describe(endpoint: str, release: ReleaseInfo, settings: Settings) -> list[ox
         ox.Triple(dataset, _n(SD + "defaultGraph"), default),
         ox.Triple(default, a, _n(SD + "Graph")),
         ox.Triple(default, _n(VOID + "triples"), _int(release.triples)),
-        ox.Triple(default, _n(RDFS + "comment"), ox.Literal("the union of every named graph")),
+        ox.Triple(default, _n(RDFS + "comment"), ox.Literal("the merge of every named graph: each triple once")),
     ]
     for name in release.graphs:
         entry = ox.BlankNode()

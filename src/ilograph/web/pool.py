@@ -172,7 +172,7 @@ class WorkerPool:
         parent, child = socket.socketpair()
         config = {"fd": child.fileno(), "memory_mb": self._memory_mb, "stats": stats,
                   "store": str(self._store_path) if self._store_path else None,
-                  "quads": str(self.release.quads_file)}
+                  "quads": str(self.release.quads_file), "triples": str(self.release.triples_file)}
         try:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "ilograph.web.worker", json.dumps(config),

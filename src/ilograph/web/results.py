@@ -46,8 +46,7 @@ def answer(store: ox.Store, job: Job) -> Answer:
     if job.default_graphs is not None or job.named_graphs is not None:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
-    elif job.union:
-        kwargs["use_default_graph_as_union"] = True
+    # Otherwise the query's FROM clauses, or the store's default graph: the merge of every graph.
     try:
         result = store.query(job.query, **kwargs)  # type: ignore[arg-type]
         if isinstance(result, ox.QueryBoolean):

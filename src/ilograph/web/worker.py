@@ -88,8 +88,9 @@ def _send(sock: socket.socket, payload: object) -> None:
 
 def main(argv: list[str]) -> int:
     """Serve jobs until the socket closes. ``argv[0]`` is the JSON configuration: ``fd`` (the
-    socket), ``quads`` (an N-Quads file to load in memory) or ``store`` (an on-disk store to open
-    read-only), ``memory_mb`` and ``stats`` (report triples per graph when ready)."""
+    socket), ``quads`` and ``triples`` (the release's dumps to load in memory) or ``store`` (an
+    on-disk store to open read-only), ``memory_mb`` and ``stats`` (report triples per graph when
+    ready)."""
     config = json.loads(argv[0])
     sock = socket.socket(fileno=int(config["fd"]))
     libc = _libc()
@@ -103,9 +104,10 @@ def main(argv: list[str]) -> int:
         isolated = _isolate_network(libc, allow_user_namespace=False)
     if config.get("store"):
         store = ox.Store.read_only(str(Path(config["store"])))
-    else:
+    else:  # laid out as ilograph.store.load_release does
         store = ox.Store()
         store.bulk_load(path=config["quads"], format=ox.RdfFormat.N_QUADS)
+        store.bulk_load(path=config["triples"], format=ox.RdfFormat.N_TRIPLES)
         if not isolated:  # everything is in memory now: a user namespace cannot hurt file access
             isolated = _isolate_network(libc, allow_user_namespace=True)
     _limit_memory(config.get("memory_mb"))
