@@ -45,6 +45,7 @@ from .pages import (Publication, render_downloads, render_home, render_redirect,
 from .pages.lang import DEFAULT, LANGUAGES
 from .pages.links import static_file
 from .pages.negotiate import DOCUMENTS
+from .pages.rdf import serialize
 
 RDF_EXTENSIONS = ("ttl", "jsonld", "nt", "rdf")
 #: media types of the site's files, by extension (both rule files are written from it)
@@ -158,8 +159,9 @@ def _write(pub: Publication, root: Path, public: str, out: Path, say: Say, serve
         pages.add(page)
         for lang in LANGUAGES:
             put(static_file(page, lang), render_resource(pub, iri, lang=lang, static=True))
+        triples = pub.describe(iri)
         for ext in RDF_EXTENSIONS:
-            put(f"{page}.{ext}", pub.document(iri, ext))
+            put(f"{page}.{ext}", serialize(triples, ext, context=pub.context or None, prefixes=pub.prefixes))
     for iri in resources:
         page = pub.page_of(iri)
         assert page is not None
