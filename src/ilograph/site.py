@@ -34,18 +34,25 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from .errors import ReleaseError
-from .pages import (Publication, render_downloads, render_home, render_redirect, render_resource, render_vocabulary,
-                    static_files)
+from .pages import (
+    Publication,
+    render_downloads,
+    render_home,
+    render_redirect,
+    render_resource,
+    render_vocabulary,
+    static_files,
+)
 from .pages.lang import DEFAULT, LANGUAGES
 from .pages.links import static_file
 from .pages.negotiate import DOCUMENTS
-from .pages.rdf import serialize
+from .pages.rdf import NotFound, serialize
 
 RDF_EXTENSIONS = ("ttl", "jsonld", "nt", "rdf")
 #: media types of the site's files, by extension (both rule files are written from it)
@@ -148,8 +155,8 @@ def _write(pub: Publication, root: Path, public: str, out: Path, say: Say, serve
     for ext in RDF_EXTENSIONS:
         try:
             put(f"def.{ext}", pub.vocabulary_document(ext))
-        except Exception:  # noqa: BLE001 - a release without a vocabulary has no def.* files
-            pass
+        except NotFound:  # a release without a vocabulary has no def.* files
+            break
     resources = pub.resources()
     say(f"{len(resources)} resources")
     pages = set()

@@ -7,10 +7,10 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -56,7 +56,7 @@ class _Checker(HTMLParser):
         if a.get("id"):
             assert a["id"] not in self.page.ids, f"duplicate id {a['id']!r}"
             self.page.ids.add(a["id"])
-        if tag == "title" and not self.stack[-1:] == ["svg"] and "svg" not in self.stack:
+        if tag == "title" and "svg" not in self.stack:
             self.in_title = True
         if tag == "script":
             self.script = (a.get("type") or "", [])
@@ -113,7 +113,7 @@ def site(release, tmp_path_factory) -> Path:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass
 
 

@@ -76,7 +76,7 @@ def test_home_to_coop_to_french(browser, served_site):
     assert any(t.endswith("id/instrument/r193.html") for t in targets)
 
     diagram = browser.find_element(By.CSS_SELECTOR, "section.neighbourhood svg")
-    diagram.location_once_scrolled_into_view
+    browser.execute_script("arguments[0].scrollIntoView()", diagram)
     assert diagram.is_displayed() and diagram.size["width"] > 300 and diagram.size["height"] > 200
     assert len(diagram.find_elements(By.CSS_SELECTOR, "circle.node")) > 10
     labels = " ".join(t.text for t in diagram.find_elements(By.CSS_SELECTOR, "text"))

@@ -10,8 +10,19 @@ import re
 import pyoxigraph as ox
 import pytest
 
-from ilograph.pages import (NotFound, choose_language, clickable, negotiate_document, render_downloads, render_error,
-                            render_home, render_resource, render_search, render_vocabulary, split_document)
+from ilograph.pages import (
+    NotFound,
+    choose_language,
+    clickable,
+    negotiate_document,
+    render_downloads,
+    render_error,
+    render_home,
+    render_resource,
+    render_search,
+    render_vocabulary,
+    split_document,
+)
 
 from .conftest import parse_page
 
@@ -24,7 +35,7 @@ SAFE_HREF = re.compile(r"^(https?:|mailto:|/|\.\.?/|\?|#|[A-Za-z0-9_.~-])")
 def assert_safe_links(page) -> None:
     for tag, href in page.links:
         assert SAFE_HREF.match(href), f"unsafe link {href!r}"
-        assert not re.match(r"^\s*(javascript|data|vbscript|file):", href, re.I), href
+        assert not re.match(r"^\s*(javascript|data|vbscript|file):", href, re.IGNORECASE), href
 
 
 def test_every_resource_renders_a_page(pub):
@@ -67,7 +78,7 @@ def test_resource_page_of_coop(pub):
 
 def test_ordered_items_are_listed_in_order(pub):
     html = render_resource(pub, COOP, base_url=LOCAL)
-    ordered = re.findall(r"<ol>(.*?)</ol>", html, re.S)
+    ordered = re.findall(r"<ol>(.*?)</ol>", html, re.DOTALL)
     assert ordered
     strategy = next(o for o in ordered if "strategy-line" in o)
     order = re.findall(r"strategy-line/([a-z-]+)", strategy)

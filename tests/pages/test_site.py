@@ -21,7 +21,6 @@ import rdflib
 
 from ilograph.cli import main
 from ilograph.pages import render_home, render_resource
-from ilograph.site import write_site
 
 from .conftest import parse_page
 
@@ -98,7 +97,7 @@ def test_every_link_of_the_static_pages_resolves(served_site, site):
 
 
 def test_bare_iri_on_a_plain_file_server_reaches_the_page(served_site):
-    status, headers, body = fetch(served_site + "id/unit/coop/")
+    status, _, body = fetch(served_site + "id/unit/coop/")
     assert status == 200
     assert b'url=../coop.html' in body and b'href="../coop.html"' in body
 

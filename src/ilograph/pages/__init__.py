@@ -30,8 +30,15 @@ from .links import Links, clickable
 from .negotiate import DOCUMENTS, content_type, negotiate_document, split_document
 from .publication import FileInfo, Publication
 from .rdf import FORMATS, NotFound, describe, format_name, resource_document
-from .render import (render_downloads, render_error, render_home, render_redirect, render_resource, render_search,
-                     render_vocabulary)
+from .render import (
+    render_downloads,
+    render_error,
+    render_home,
+    render_redirect,
+    render_resource,
+    render_search,
+    render_vocabulary,
+)
 
 
 def stylesheet() -> bytes:
@@ -45,7 +52,29 @@ def static_files() -> dict[str, bytes]:
     return {f"static/{entry.name}": entry.read_bytes() for entry in folder.iterdir() if entry.is_file()}
 
 
-__all__ = ["DOCUMENTS", "FORMATS", "FileInfo", "LANGUAGES", "Links", "NotFound", "Publication",
-           "choose_language", "clickable", "content_type", "describe", "format_name", "negotiate_document",
-           "render_downloads", "render_error", "render_home", "render_redirect", "render_resource", "render_search",
-           "render_vocabulary", "resource_document", "split_document", "static_files", "stylesheet"]
+__all__ = [
+    "DOCUMENTS",
+    "FORMATS",
+    "LANGUAGES",
+    "FileInfo",
+    "Links",
+    "NotFound",
+    "Publication",
+    "choose_language",
+    "clickable",
+    "content_type",
+    "describe",
+    "format_name",
+    "negotiate_document",
+    "render_downloads",
+    "render_error",
+    "render_home",
+    "render_redirect",
+    "render_resource",
+    "render_search",
+    "render_vocabulary",
+    "resource_document",
+    "split_document",
+    "static_files",
+    "stylesheet",
+]

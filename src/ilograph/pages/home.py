@@ -77,7 +77,8 @@ def _overview(pub: Publication, links: Links, by_class: dict[str, set[str]],
         groups[index].append(Node(item, short, links.href(item), kind=index, tip=label, lang=label_lang))
     for group in groups:
         group.sort(key=lambda n: n.label.lower())
-    edges, rels = [], {}
+    edges: list[Edge] = []
+    rels: dict[str, int] = {}
     for row in run(pub.store, "links-between", space=ox.Literal(pub.base + "id/")):
         s, p, o = row["s"].value, row["p"].value, row["o"].value
         if s in placed and o in placed:

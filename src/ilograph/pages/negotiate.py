@@ -63,9 +63,9 @@ def negotiate_document(accept: str | None, offered: tuple[str, ...] = EXTENSIONS
         names = DOCUMENTS[ext][1]
         match = None
         for media, q, specificity, index in ranges:
-            if media == "*/*" or media in names or (specificity == 1 and names[0].startswith(media[:-1])):
-                if match is None or (specificity, -index) > (match[1], -match[2]):
-                    match = (q, specificity, index)
+            fits = media == "*/*" or media in names or (specificity == 1 and names[0].startswith(media[:-1]))
+            if fits and (match is None or (specificity, -index) > (match[1], -match[2])):
+                match = (q, specificity, index)
         if match is None or match[0] <= 0:
             continue
         # a type named as an alias (application/xml, text/plain, application/json) ranks below a

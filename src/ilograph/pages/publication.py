@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import pyoxigraph as ox
 
@@ -124,7 +124,7 @@ class Publication:
     _terms: dict[str, TermInfo] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def open(cls, folder: str | Path, *, store: ox.Store | None = None) -> "Publication":
+    def open(cls, folder: str | Path, *, store: ox.Store | None = None) -> Publication:
         """Open the release at ``folder`` (its ``release.json``, quads, context, schema.org
         description and ``SHA256SUMS``). ``store`` is used as is when given (it must hold the
         release's quads); otherwise the quads are loaded into a new in-memory store.
@@ -163,13 +163,13 @@ class Publication:
                    prefixes=_prefixes(context), exact=ox.Dataset(quads), folder=folder)
 
     @classmethod
-    def from_store(cls, store: ox.Store, base: str, **settings: object) -> "Publication":
+    def from_store(cls, store: ox.Store, base: str, **settings: object) -> Publication:
         """A publication over ``store`` without a release folder (no downloads, no exact copy)."""
         pub = cls(store=store, base=base, **settings)  # type: ignore[arg-type]
         if not pub.prefixes:
             pub.prefixes = _prefixes(pub.context)
         if not pub.triples:
-            pub.triples = len(set(q.triple for q in store))
+            pub.triples = len({q.triple for q in store})
         return pub
 
     # --- what is published ------------------------------------------------------------------
@@ -311,9 +311,7 @@ def _safe_path(path: str) -> bool:
     segments = path.split("/")
     if not all(s and s not in (".", "..") and not s.startswith(".") for s in segments):
         return False
-    if segments[0] in _RESERVED or path.endswith(_DOCUMENT_SUFFIXES) or path in ("index", "def", "search"):
-        return False
-    return True
+    return not (segments[0] in _RESERVED or path.endswith(_DOCUMENT_SUFFIXES) or path in ("index", "def", "search"))
 
 
 #: first path segments the publication uses for itself, and the suffixes of its documents

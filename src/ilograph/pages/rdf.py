@@ -14,7 +14,7 @@ statements, the statements that link to it, and the labels and types of what it 
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from collections.abc import Mapping
 
 import pyoxigraph as ox
 
@@ -116,8 +116,11 @@ def serialize(triples: list[ox.Triple], fmt: str, *, context: Mapping | None = N
     if ext == "jsonld":
         return _jsonld(triples, context if context is not None else {"@context": used})
     rdf_format = FORMATS[ext][0]
-    kwargs = {"prefixes": used} if ext in ("ttl", "rdf") else {}
-    out = ox.serialize(triples, format=rdf_format, **kwargs)
+    assert rdf_format is not None
+    if ext in ("ttl", "rdf"):
+        out = ox.serialize(triples, format=rdf_format, prefixes=used)
+    else:
+        out = ox.serialize(triples, format=rdf_format)
     return out if isinstance(out, bytes) else bytes(out or b"")
 
 
@@ -139,7 +142,7 @@ def _jsonld(triples: list[ox.Triple], context: Mapping) -> bytes:
 
     graph = rdflib.Graph()
     for t in triples:
-        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
     inner = context.get("@context", context)
     text = graph.serialize(format="json-ld", context=dict(inner), auto_compact=True)
     document = _stable(json.loads(text))

@@ -10,8 +10,24 @@ import pyoxigraph as ox
 
 from .lang import messages
 from .links import Links
-from .publication import (ACRONYM, ALT_LABEL, COMMENT, DCTERMS, DEFINITION, DESCRIPTION, LABEL, OWL, PREF_LABEL,
-                          QUOTE, RDF_TYPE, SCHEMA, SOURCE, Publication, named, run)
+from .publication import (
+    ACRONYM,
+    ALT_LABEL,
+    COMMENT,
+    DCTERMS,
+    DEFINITION,
+    DESCRIPTION,
+    LABEL,
+    OWL,
+    PREF_LABEL,
+    QUOTE,
+    RDF_TYPE,
+    SCHEMA,
+    SOURCE,
+    Publication,
+    named,
+    run,
+)
 from .svg import Diagram, Edge, Node, neighbourhood
 from .views import Group, Ref, Value, label_of, pick, property_label, ref, value
 
@@ -78,8 +94,7 @@ def resource_view(pub: Publication, iri: str, links: Links, lang: str) -> Resour
     label, label_lang = label_of(pub, iri, lang)
     names = [value(pub, links, lit, lang) for p in _NAMES for lit in literals(p)
              if lit.value != label and (lit.language or "") != (label_lang or "")]
-    seen_names: set[tuple[str, str | None]] = set()
-    names = [n for n in names if (n.text, n.lang) not in seen_names and not seen_names.add((n.text, n.lang))]
+    names = list({(n.text, n.lang): n for n in names}.values())
     alt = literals(ALT_LABEL)
     alt_labels = sorted((value(pub, links, lit, lang) for lit in alt),
                         key=lambda v: (not (v.lang or "").startswith(lang), v.lang or "", v.text))
@@ -93,7 +108,8 @@ def resource_view(pub: Publication, iri: str, links: Links, lang: str) -> Resour
     types = sorted((ref(pub, links, t, lang) for t in outgoing.get(RDF_TYPE, {}) if isinstance(t, ox.NamedNode)),
                    key=lambda r: r.label.lower())
 
-    facts, relations = [], []
+    facts: list[Group] = []
+    relations: list[Group] = []
     for p in sorted(outgoing, key=lambda p: property_label(pub, p, lang)[0].lower()):
         if p in _SPECIAL:
             continue
@@ -199,7 +215,7 @@ def _diagram(pub: Publication, links: Links, iri: str, label: str, label_lang: s
                                         tip=o_label + (f" — {type_labels}" if type_labels else ""), lang=o_lang)
                     order.append((p_label.lower(), direction, other))
                 source, target = (iri, other) if direction == "out" else (other, iri)
-                edges.append(Edge(source, target, p_label if direction == "out" else p_label, rels[p]))
+                edges.append(Edge(source, target, p_label, rels[p]))
     order.sort()
     listed = [nodes[key] for _, _, key in order]
     return neighbourhood(center, listed, edges, title=f"{words['diagram']}: {label}", uid="nb")

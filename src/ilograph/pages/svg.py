@@ -89,13 +89,11 @@ def neighbourhood(center: Node, nodes: list[Node], edges: list[Edge], *, title: 
         angle = -math.pi / 2 + 2 * math.pi * i / max(n, 1)
         r = radius if not two_rings or i % 2 == 0 else radius * 0.62
         places[node.key] = (cx + r * math.cos(angle), cy + r * math.sin(angle), angle)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="0 0 {_num(width)} {_num(height)}" '
-           f'role="img" aria-labelledby="{uid}-title">',
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" viewBox="0 0 {_num(width)} {_num(height)}" '
+            f'role="img" aria-labelledby="{uid}-title">'),
            f'<title id="{uid}-title">{_t(title)}</title>',
-           '<defs>'
-           f'<marker id="{uid}-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-           'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow"/></marker>'
-           '</defs>']
+           (f'<defs><marker id="{uid}-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+            'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrow"/></marker></defs>')]
     node_r, center_r = 9.0, 16.0
     out.append('<g class="edges">')
     for edge in edges:
@@ -168,8 +166,8 @@ def overview(groups: list[list[Node]], edges: list[Edge], *, title: str, uid: st
             places[node.key] = (c + radius * math.cos(angle), c + radius * math.sin(angle), angle)
             slot += 1
         slot += 1
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram overview" viewBox="0 0 {_num(size)} {_num(size)}" '
-           f'role="img" aria-labelledby="{uid}-title">',
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram overview" viewBox="0 0 {_num(size)} '
+            f'{_num(size)}" role="img" aria-labelledby="{uid}-title">'),
            f'<title id="{uid}-title">{_t(title)}</title>', '<g class="edges">']
     for edge in edges:
         if edge.source not in places or edge.target not in places:

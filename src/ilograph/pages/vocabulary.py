@@ -11,7 +11,17 @@ import pyoxigraph as ox
 
 from .lang import messages
 from .links import Links
-from .publication import COMMENT, DCTERMS, DEFINITION, LABEL, OWL, RDF, RDFS, Publication, named, run
+from .publication import (
+    COMMENT,
+    DCTERMS,
+    DEFINITION,
+    OWL,
+    RDF,
+    RDFS,
+    Publication,
+    named,
+    run,
+)
 from .views import Ref, Value, label_of, pick, property_label, ref, value
 
 _KINDS = (("classes", (OWL + "Class", RDFS + "Class")),
@@ -163,9 +173,13 @@ def _list_members(store: ox.Store, node: ox.BlankNode, operator: ox.NamedNode) -
     heads = [q.object for q in store.quads_for_pattern(node, operator, None, None)]
     if not heads:
         return []
-    members, cell, seen = [], heads[0], set()
+    members: list = []
+    cell: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple = heads[0]
+    seen: set = set()
     while cell != nil and cell not in seen and len(members) < 1000:
         seen.add(cell)
+        if isinstance(cell, ox.Literal):
+            break
         members += [q.object for q in store.quads_for_pattern(cell, first, None, None)][:1]
         nxt = [q.object for q in store.quads_for_pattern(cell, rest, None, None)]
         if not nxt:
