@@ -368,6 +368,7 @@ class Generator:
         self.shortfall: dict[str, int] = {}
         self.vrng = random.Random(seed * 1_000_003 + 7)
         self.typos = 0
+        self.second_lists: dict[tuple[int, str], set[str]] = {}
         if self.k:
             self.choose_victims()
         self.output = Output(self)
@@ -383,7 +384,7 @@ class Generator:
         self.n_conv = math.ceil(n_instr * 0.6)
         self.n_rec = n_instr - self.n_conv
         self.n_decl = max(3, 2 * k + 1)
-        self.n_sessions = max(5, min(106, n_instr // 4))
+        self.n_sessions = max(5, min(104, n_instr // 4))
         self.n_states = max(60, min(250, n // 150))
         self.n_comm = max(3, round(n * 0.10 / 140))
         self.n_partners = self.n_comm * PARTNERS_PER_COMMITTEE
@@ -439,15 +440,30 @@ class Generator:
         for kind in KINDS:
             if kind.target not in ("file", "doc"):
                 pools[kind.name] = [i for i in range(self.count(kind.target)) if kind.filter is None or kind.filter(self, i)]
-        # the kinds with the fewest candidates choose first
-        for kind in sorted((k for k in KINDS if k.name in pools), key=lambda k: len(pools[k.name])):
-            pool = [i for i in pools[kind.name] if (kind.target, i) not in self.used]
-            chosen = self.vrng.sample(pool, min(self.k, len(pool)))
-            if len(chosen) < self.k:
-                self.shortfall[kind.name] = self.k - len(chosen)
-            for i in sorted(chosen):
-                self.used.add((kind.target, i))
-                self.victims[(kind.target, i)] = kind
+        # round robin, the kinds with the fewest candidates first: when resources run short, every
+        # kind still gets as many violations as possible
+        order = sorted((k for k in KINDS if k.name in pools), key=lambda k: len(pools[k.name]))
+        got = dict.fromkeys(pools, 0)
+        for _ in range(self.k):
+            for kind in order:
+                pool = pools[kind.name]
+                pick = None
+                for _ in range(64):
+                    i = pool[self.vrng.randrange(len(pool))] if pool else None
+                    if i is not None and (kind.target, i) not in self.used:
+                        pick = i
+                        break
+                if pick is None:
+                    left = [i for i in pool if (kind.target, i) not in self.used]
+                    if not left:
+                        continue
+                    pick = left[self.vrng.randrange(len(left))]
+                self.used.add((kind.target, pick))
+                self.victims[(kind.target, pick)] = kind
+                got[kind.name] += 1
+        for name, n in got.items():
+            if n < self.k:
+                self.shortfall[name] = self.k - n
         # files: the first file of each section but the ILO's and the sources
         candidates = [(s, 1) for s in ("structure", "standards", "member-states", "partners", "ratifications")]
         self.vrng.shuffle(candidates)
@@ -891,7 +907,7 @@ class Generator:
             pairs += [("skos:altLabel", L(f"Republic of {name}")),
                       ("ilo:acronym", S(name[:3].upper())),
                       ("dcterms:description", L(f"{name}, a member State of the International Labour Organization since {joined} (a synthetic State).")),
-                      ("ilo:foundingDate", T(1800 + rng.randrange(200), "gYear")),
+                      ("ilo:foundingDate", T(joined - rng.randrange(120), "gYear")),
                       ("ilo:headquarters", self.capital_iri(s)),
                       ("ilo:memberOf", "iorg:ilo"),
                       ("rdfs:seeAlso", f"<https://www.example.net/member-states/{name.lower()}>"),
@@ -2127,7 +2143,6 @@ def two_lists_kind(prop: str, shape: str) -> None:
     lists_of = unit_lists if owner_is_unit else prog_lists
 
     def patch(g, e):
-        item = e.item_lists()[prop][0]
         n = g.count(target)
         other = None
         for _ in range(400):
@@ -2135,9 +2150,13 @@ def two_lists_kind(prop: str, shape: str) -> None:
             if prop not in lists_of(i) and (target, i) not in g.used:
                 other = i
                 break
-        if other is None:
+        if other is None:  # all taken: reuse a second owner, with an item of another position
             other = next(i for i in range(n) if prop not in lists_of(i))
         g.used.add((target, other))
+        taken = g.second_lists.setdefault((other, prop), set())
+        items = e.item_lists()[prop]
+        item = next((it for it in items if it.get("ilo:position") not in taken), items[0])
+        taken.add(item.get("ilo:position"))
         owner = g.unit_iri(other) if owner_is_unit else g.prog_iri(other)
         e.extra.append(Ent(owner, [(prop, item.iri)]))
         return item.iri, [F(item.iri, f"ilosh:{shape}Shape", "MaxCount", "(complex path)")]
@@ -2387,8 +2406,8 @@ def main(argv: list[str] | None = None) -> int:
     gen = Generator(args.triples, args.out.absolute(), args.seed, args.violations, args.quiet)
     summary = gen.run()
     if gen.shortfall and not args.quiet:
-        short = ", ".join(f"{k} ({v} fewer)" for k, v in sorted(gen.shortfall.items()))
-        sys.stderr.write(f"generate: warning: not enough resources for K={args.violations} of: {short}\n")
+        sys.stderr.write(f"generate: warning: not enough resources for K={args.violations} violations of "
+                         f"{len(gen.shortfall)} kinds; fewer injected (see \"shortfall\" in violations.json)\n")
     if not args.quiet:
         extra = f", {summary['violations']} injected violations (violations.json)" if args.violations is not None else ""
         print(f"generate: {summary['triples']:,} triples in {summary['files']} data files{extra}, "

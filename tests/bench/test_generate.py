@@ -1,0 +1,123 @@
+"""bench/generate.py: deterministic output, the size asked for, a conforming project, and injected
+violations that `ilograph validate` reports exactly (the manifest is the expected report)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from ilograph.cli import main as ilograph
+
+ROOT = Path(__file__).resolve().parents[2]
+GENERATOR = ROOT / "bench" / "generate.py"
+N = 10_000
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("ilograph_bench_generate", GENERATOR)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return _generator()
+
+
+def generate(generator, out: Path, *args: str) -> Path:
+    assert generator.main(["--triples", str(N), "--out", str(out), "--quiet", *args]) == 0
+    return out
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def conforming(generator, tmp_path_factory) -> Path:
+    return generate(generator, tmp_path_factory.mktemp("gen") / "project", "--seed", "1")
+
+
+@pytest.fixture(scope="module")
+def broken(generator, tmp_path_factory) -> Path:
+    return generate(generator, tmp_path_factory.mktemp("gen") / "project", "--seed", "1", "--violations", "1")
+
+
+def test_same_arguments_give_the_same_bytes_whatever_the_hash_seed(conforming, tmp_path):
+    for hash_seed in ("0", "4242"):
+        out = tmp_path / f"hash-{hash_seed}"
+        subprocess.run([sys.executable, str(GENERATOR), "--triples", str(N), "--out", str(out), "--seed", "1", "--quiet"],
+                       check=True, env={**os.environ, "PYTHONHASHSEED": hash_seed})
+        assert files(out) == files(conforming)
+
+
+def test_another_seed_gives_other_data(generator, conforming, tmp_path):
+    other = generate(generator, tmp_path / "other", "--seed", "2")
+    assert files(other / "data") != files(conforming / "data")
+    assert files(other / "ontology") == files(ROOT / "ontology")
+
+
+def test_the_project_is_a_copy_of_the_shipped_vocabulary_shapes_and_checks(conforming):
+    for sub in ("ontology", "shapes", "queries/checks"):
+        assert files(conforming / sub) == files(ROOT / sub), sub
+    assert not (conforming / "violations.json").exists()
+    assert "synthetic" in (conforming / "ilograph.toml").read_text(encoding="utf-8").lower()
+
+
+def test_about_n_triples_one_source_document_per_file(conforming):
+    total = 0
+    stems = []
+    for path in sorted((conforming / "data").glob("*.ttl")):
+        with path.open("rb") as stream:
+            triples = list(ox.parse(stream, ox.RdfFormat.TURTLE, base_iri="https://example.org/ilo-synthetic/"))
+        total += len(triples)
+        graph = ox.NamedNode(f"https://example.org/ilo-synthetic/graph/{path.stem}")
+        assert any(t.subject == graph and t.predicate.value.endswith("#source") for t in triples), path.name
+        stems.append(path.stem)
+    assert abs(total - N) <= 0.05 * N, total
+    assert len(stems) >= 6
+
+
+def test_the_generated_project_conforms(conforming):
+    out, err = io.StringIO(), io.StringIO()
+    code = ilograph(["validate", "--project", str(conforming), "--format", "json"], stdout=out, stderr=err)
+    report = json.loads(out.getvalue())
+    assert code == 0, [r for r in report["results"] if r["severity"] == "Violation"][:5]
+    assert report["violations"] == 0
+    assert report["warnings"] == 0, [r for r in report["results"]][:5]
+
+
+def _key(finding: dict) -> tuple:
+    if finding["engine"] in ("owlrl", "vocabulary"):  # these name no shape; the message varies
+        return finding["engine"], finding["severity"], finding["focus"]
+    return (finding["engine"], finding["severity"], finding["focus"], finding.get("shape"),
+            finding.get("component"), finding.get("path"))
+
+
+def test_every_injected_violation_is_reported_and_nothing_else(broken):
+    manifest = json.loads((broken / "violations.json").read_text(encoding="utf-8"))
+    assert manifest["shortfall"] == {}, "every kind gets one violation at 10k"
+    assert {e["kind"] for e in manifest["violations"]} == set(manifest["kinds"])
+    out, err = io.StringIO(), io.StringIO()
+    code = ilograph(["validate", "--project", str(broken), "--format", "json"], stdout=out, stderr=err)
+    assert code == 1
+    report = json.loads(out.getvalue())
+    found = {_key(r) for r in report["results"]}
+    expected: dict[tuple, str] = {}
+    for entry in manifest["violations"]:
+        assert entry["file"].startswith("data/") and (broken / entry["file"]).is_file()
+        for finding in entry["findings"]:
+            expected.setdefault(_key(finding), entry["kind"])
+    missing = sorted((kind, key) for key, kind in expected.items() if key not in found)
+    assert not missing, f"injected but not reported: {missing}"
+    extra = sorted(key for key in found if key not in expected)
+    assert not extra, f"reported but not injected: {extra}"
