@@ -105,3 +105,8 @@ def test_normalized_ignores_layout_and_comments() -> None:
 ])
 def test_outermost_limit(text: str, limit: int | None) -> None:
     assert inspect(text, base=BASE).limit == limit
+
+
+def test_uses_graph() -> None:
+    assert inspect("SELECT * { GRAPH ?g { ?s ?p ?o } }", base=BASE).uses_graph
+    assert not inspect('SELECT * { ?s ?p "GRAPH" } # GRAPH', base=BASE).uses_graph

@@ -241,7 +241,8 @@ class App:
         job = Job(query=query, format=fmt.name, max_rows=self.settings.max_rows, base_iri=release.base,
                   default_graphs=dataset[0], named_graphs=dataset[1], union=dataset[2],
                   prefixes=tuple(seen.prefixes.items()),
-                  within_cap=seen.form == "SELECT" and seen.limit is not None and seen.limit <= self.settings.max_rows)
+                  within_cap=seen.form == "SELECT" and seen.limit is not None and seen.limit <= self.settings.max_rows,
+                  uses_graph=seen.uses_graph)
         try:
             result = await self.store.run(job)
         except QueryTimeout as exc:

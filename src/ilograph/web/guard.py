@@ -97,6 +97,7 @@ class Inspection:
     normalized: str = ""
     limit: int | None = None
     opening: tuple[str, int, int] = ("", 1, 1)
+    uses_graph: bool = True
 
     @property
     def has_dataset(self) -> bool:
@@ -182,11 +183,14 @@ def _classify(text: str, tokens: list[tuple[str, str, int]], base: str, limit: i
             form = first
     from_graphs: list[str] = []
     from_named: list[str] = []
+    uses_graph = False
     for j in range(i, n):
         kind, value, start = tokens[j]
         if kind != "word":
             continue
         word = value.upper()
+        if word == "GRAPH":
+            uses_graph = True
         if word in FETCH_WORDS:
             line, column = position(text, start)
             if word == "SERVICE":
@@ -216,7 +220,7 @@ def _classify(text: str, tokens: list[tuple[str, str, int]], base: str, limit: i
     opening = (tokens[i][1], *position(text, tokens[i][2])) if i < n else ("", *position(text, len(text)))
     return Inspection(form=form, from_graphs=tuple(from_graphs), from_named=tuple(from_named),
                       prefixes=prefixes, normalized=normalized, limit=limit,
-                      opening=opening)
+                      opening=opening, uses_graph=uses_graph)
 
 
 def _resolve(token: tuple[str, str, int], prefixes: dict[str, str], base: str) -> str | None:

@@ -36,8 +36,10 @@ _ERROR_AT = re.compile(r"^error at (\d+):(\d+): ")
 _XML_ATTR = {'"': "&quot;"}
 
 
-def answer(store: ox.Store, job: Job) -> Answer:
-    """Run ``job`` on ``store`` and serialize its result.
+def answer(store: ox.Store, job: Job, *, merge: ox.Store | None = None) -> Answer:
+    """Run ``job`` on ``store`` and serialize its result. A job that can only see the merged
+    default graph (no dataset, no ``GRAPH``) runs on ``merge`` when given (see
+    :func:`ilograph.store.load_merge`).
 
     Never raises for a bad query: a syntax error comes back as an :class:`Answer` with
     ``error="syntax"`` and its line and column; an engine failure with ``error="engine"``.
@@ -47,6 +49,8 @@ def answer(store: ox.Store, job: Job) -> Answer:
         kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
     # Otherwise the query's FROM clauses, or the store's default graph: the merge of every graph.
+    elif merge is not None and job.union and not job.uses_graph:
+        store = merge
     try:
         result = store.query(job.query, **kwargs)  # type: ignore[arg-type]
         if isinstance(result, ox.QueryBoolean):

@@ -102,12 +102,15 @@ def main(argv: list[str]) -> int:
     isolated = False
     if os.geteuid() == 0:  # root may unshare before opening anything
         isolated = _isolate_network(libc, allow_user_namespace=False)
+    merge = None
     if config.get("store"):
         store = ox.Store.read_only(str(Path(config["store"])))
-    else:  # laid out as ilograph.store.load_release does
+    else:  # laid out as ilograph.store.load_release and load_merge do
         store = ox.Store()
         store.bulk_load(path=config["quads"], format=ox.RdfFormat.N_QUADS)
         store.bulk_load(path=config["triples"], format=ox.RdfFormat.N_TRIPLES)
+        merge = ox.Store()
+        merge.bulk_load(path=config["triples"], format=ox.RdfFormat.N_TRIPLES)
         if not isolated:  # everything is in memory now: a user namespace cannot hurt file access
             isolated = _isolate_network(libc, allow_user_namespace=True)
     _limit_memory(config.get("memory_mb"))
@@ -121,7 +124,7 @@ def main(argv: list[str]) -> int:
             return 0
         job = pickle.loads(frame)
         try:
-            result = answer(store, job)
+            result = answer(store, job, merge=merge)
         except MemoryError:
             from ilograph.store import Answer
             result = Answer(error="engine", message="the query needed more memory than a worker may use")
