@@ -19,7 +19,7 @@ Layout of the folder (``<path>`` is a resource's path under the base, such as ``
 
 Both rule files answer a bare IRI (``/id/unit/coop``, ``/def``) with 303 See Other to the document
 that ``Accept`` asks for (``.html`` in the ``Accept-Language`` of the reader, ``.ttl``, ``.jsonld``,
-``.nt``, ``.rdf``; ``Vary: Accept``), 406 when none fits, and serve every file with its media type
+``.nt``, ``.rdf``; ``Vary: Accept, Accept-Language``), 406 when none fits, and serve every file with its media type
 (``.gz`` as ``application/gzip``, never as a content encoding). They read the Accept header by
 pattern (a type the header starts with, then one it names anywhere), not by q-values: what
 browsers and RDF clients send is answered as :func:`ilograph.pages.negotiate_document` would.
@@ -184,7 +184,7 @@ def _write(pub: Publication, root: Path, public: str, out: Path, say: Say, serve
             continue
         data = source.read_bytes()
         if name in ("sitemap.xml", "robots.txt") and public != pub.base:
-            data = _rebase(data.decode("utf-8"), pub.base, public).encode("utf-8")
+            data = rebase(data.decode("utf-8"), pub.base, public).encode("utf-8")
         put(name, data)
         if name == "void.ttl":
             put(".well-known/void", data)
@@ -193,8 +193,9 @@ def _write(pub: Publication, root: Path, public: str, out: Path, say: Say, serve
     return written
 
 
-def _rebase(text: str, base: str, public: str) -> str:
-    """Sitemap and robots.txt for a site served at ``public`` instead of the canonical ``base``."""
+def rebase(text: str, base: str, public: str) -> str:
+    """``sitemap.xml`` or ``robots.txt`` of a release for a site (or server) answering at ``public``
+    instead of the canonical ``base``: the URLs and the robots paths are moved."""
     old_path, new_path = urlsplit(base).path or "/", urlsplit(public).path or "/"
     text = text.replace(f"<loc>{base}", f"<loc>{public}").replace(f"Sitemap: {base}", f"Sitemap: {public}")
     return text.replace(f"Disallow: {old_path}", f"Disallow: {new_path}")
@@ -378,4 +379,4 @@ def nginx_conf(path: str = "/", root: Path | None = None, listen: str = "80") ->
     return "\n".join(lines)
 
 
-__all__ = ["ACCEPT_RULES", "DOCUMENTS", "MEDIA_TYPES", "Site", "htaccess", "nginx_conf", "write_site"]
+__all__ = ["ACCEPT_RULES", "DOCUMENTS", "MEDIA_TYPES", "Site", "htaccess", "nginx_conf", "rebase", "write_site"]

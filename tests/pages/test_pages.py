@@ -157,6 +157,7 @@ def test_downloads_page_lists_every_file_with_checksum(pub, release):
                 (release.path / "SHA256SUMS").read_text(encoding="ascii").splitlines())
     names = {p.name for p in release.path.iterdir() if p.is_file()}
     assert names <= set(sums) | {"SHA256SUMS"}
+    assert pub.file_path("../release.json") is None and pub.file_path("ilograph.nq") is not None
     for name in names:
         assert f"/download/{name}" in page.hrefs, name
         if name in sums:

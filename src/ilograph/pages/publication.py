@@ -197,6 +197,13 @@ class Publication:
             return None
         return path
 
+    def file_path(self, name: str) -> Path | None:
+        """The path of the release file ``name`` (exactly as listed: no other path is ever given
+        out), or None."""
+        if self.folder is None or name not in {f.name for f in self.files}:
+            return None
+        return self.folder / name
+
     def ontologies(self) -> list[str]:
         return sorted(row["ontology"].value for row in run(self.store, "ontologies", space=ox.Literal(self.base)))
 
