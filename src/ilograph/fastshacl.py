@@ -56,8 +56,9 @@ SPARQL, PYSHACL = "sparql", "pyshacl"
 
 _NS = "urn:x-ilograph-fastshacl:"
 SURROGATE = _NS + "dt:"    # a literal rdflib accepts but pyoxigraph's Store would rewrite
-ILL_TYPED = _NS + "ill:"   # a literal rdflib flags ill-typed
+ILL_TYPED = _NS + "ill:"   # (not used for data: see _ILL)
 _SCRATCH = ox.NamedNode(_NS + "scratch")
+_ILL = ox.NamedNode(_NS + "ill")  # the triples whose literal object rdflib flags ill-typed
 _FOCUS = ox.NamedNode(_NS + "focus")
 _XSD_STRING = str(XSD.string)
 _RDF_LANGSTRING = str(RDF.langString)
@@ -234,8 +235,10 @@ class Mirror:
     def __init__(self) -> None:
         self.store = ox.Store()
         self.graphs: list[ox.NamedNode] = []
-        self.surrogate_predicates: set[str] = set()  # predicates with an object under a surrogate datatype
+        self.surrogate_predicates: set[str] = set()  # predicates with a surrogate or ill-typed literal object
+        self.ill_count = 0  # triples whose literal object rdflib flags ill-typed (copied into the graph _ILL)
         self._encoded: dict[tuple[str, str], ox.Literal] = {}
+        self._ill: set[tuple[str, str]] = set()  # (lexical form, datatype) rdflib flags ill-typed
         self._rdflib_graph: rdflib.Graph | None = None
         self._rdflib_factory: Callable[[], rdflib.Graph] | None = None
         self._ns_source: rdflib.Graph | None = None
@@ -261,15 +264,15 @@ class Mirror:
         :func:`ilograph.load.to_rdflib`, as ``Sources.to_rdflib`` does)."""
         m = cls()
         g = ox.NamedNode(_NS + "data")
-        m._load([q if isinstance(q, ox.Quad) and not isinstance(q.graph_name, ox.DefaultGraph)
-                 else ox.Quad(q.subject, q.predicate, q.object, g) for q in quads])
+        given = [q if isinstance(q, ox.Quad) and not isinstance(q.graph_name, ox.DefaultGraph)
+                 else ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
+        m._load(given)
 
         def factory() -> rdflib.Graph:
             from .load import to_rdflib
             graph = rdflib.Graph()
-            for q in m.store.quads_for_pattern(None, None, None, None):
-                if q.graph_name in m.graph_set:
-                    graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), m.decode(q.object)))
+            for q in given:
+                graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
             return graph
         m._rdflib_factory = factory
         return m
@@ -283,8 +286,11 @@ class Mirror:
         quads = []
         with _quiet_rdflib():
             for s, p, o in graph:
-                quads.append(ox.Quad(_ox_node(s), ox.NamedNode(str(p)),
-                                     m.encode(o) if isinstance(o, Literal) else _ox_node(o), g))
+                q = ox.Quad(_ox_node(s), ox.NamedNode(str(p)), m.encode(o) if isinstance(o, Literal) else _ox_node(o), g)
+                quads.append(q)
+                if isinstance(o, Literal) and o.ill_typed is True:
+                    quads.append(ox.Quad(q.subject, q.predicate, q.object, _ILL))
+                    m.ill_count += 1
         m.store.extend(quads)
         m._note_surrogate_predicates()
         m._rdflib_graph = graph
@@ -310,17 +316,31 @@ class Mirror:
         self._prepare([k for k in typed if k not in self._encoded])
         changed = {k: v for k, v in self._encoded.items()
                    if not (v.value == k[0] and v.datatype.value == k[1])}
-        if changed:
+        # a literal rdflib flags ill-typed is the same term as its well-typed twin ("TRUE" and
+        # "true"^^xsd:boolean); rdflib keeps the first object added for a triple, and its flag
+        ill_terms = {self._encoded[k] for k in typed if k in self._ill}
+        first: dict[tuple, bool] = {}
+        if changed or ill_terms:
             fixed = []
+            encoded = self._encoded
             for q in quads:
                 o = q.object
                 if type(o) is Lit:
-                    e = changed.get((o.value, o.datatype.value))
+                    key = (o.value, o.datatype.value)
+                    e = changed.get(key)
                     if e is not None:
                         q = ox.Quad(q.subject, q.predicate, e, q.graph_name)
+                    if ill_terms:
+                        term = encoded.get(key)
+                        if term is not None and term in ill_terms:
+                            first.setdefault((q.subject, q.predicate, term), key in self._ill)
                 fixed.append(q)
             quads = fixed
+        ill = [ox.Quad(s, p, o, _ILL) for (s, p, o), is_ill in first.items() if is_ill]
+        self.ill_count = len(ill)
         self.store.extend(quads)
+        if ill:
+            self.store.extend(ill)
         self._note_surrogate_predicates()
 
     def _prepare(self, keys: list[tuple[str, str]]) -> None:
@@ -333,15 +353,15 @@ class Mirror:
         keeps = _oxigraph_keeps([(n, dt) for n, dt, ill in views])
         for key, (n, dt, ill), keep in zip(keys, views, keeps):
             if ill:
-                self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(ILL_TYPED + dt))
-            elif keep:
+                self._ill.add(key)
+            if keep:
                 self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(dt))
             else:
                 self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(SURROGATE + dt))
 
     def _note_surrogate_predicates(self) -> None:
-        q = f"""SELECT DISTINCT ?p WHERE {{ ?s ?p ?o FILTER(isLiteral(?o)
-                && (STRSTARTS(STR(DATATYPE(?o)), "{SURROGATE}") || STRSTARTS(STR(DATATYPE(?o)), "{ILL_TYPED}"))) }}"""
+        q = f"""SELECT DISTINCT ?p WHERE {{ {{ ?s ?p ?o FILTER(isLiteral(?o)
+                && STRSTARTS(STR(DATATYPE(?o)), "{SURROGATE}")) }} UNION {{ GRAPH <{_ILL.value}> {{ ?s ?p ?o }} }} }}"""
         self.surrogate_predicates = {r["p"].value for r in self.query(q)}
 
     # terms
@@ -362,10 +382,7 @@ class Mirror:
         key = (str(term), dt)
         if key not in self._encoded:
             self._prepare([key])
-        e = self._encoded[key]
-        if term.ill_typed is True and not e.datatype.value.startswith(ILL_TYPED):
-            return ox.Literal(e.value, datatype=ox.NamedNode(ILL_TYPED + dt))
-        return e
+        return self._encoded[key]
 
     def decode(self, term: Any) -> rdflib.term.Node | None:
         """A mirror term as the rdflib term pySHACL reports."""
@@ -472,7 +489,7 @@ class Check:
     focus: FocusSet
     kind: str                  # "rows" | "python" | "sparql"
     query: str = ""            # rows: SELECT ?this [?v] [?l] ; python: SELECT DISTINCT ?v
-    value: bool = True         # rows: ?v is the result's sh:value
+    value: str | None = None   # rows: the variable holding the result's sh:value ("v", "this" or None)
     vp: str = ""               # the value pattern ?this -> ?v (property shapes)
     rule: Any = None           # python: the rule (pattern / bound) checked by pySHACL's code
     sparql: Any = None         # sparql: _SparqlConstraint
@@ -709,15 +726,18 @@ class _Compiler:
         checks: list[Check] = []
         if shape.is_property_shape:
             vp, v = f"?this {self.path(shape.path())} ?v .", "?v"
+            ctx = self.triple_context("?this", shape.path())
         else:
-            vp, v = "", "?this"
+            vp, v, ctx = "", "?this", None
         F = focus.pattern()
         for c in comps:
             name = type(c).__name__
             iri = c.shacl_constraint_component
-            add = lambda kind, query="", value=True, rule=None, sparql=None, comp=iri: checks.append(  # noqa: E731
-                Check(shape=shape, component=c, component_iri=comp, focus=focus, kind=kind, query=query,
-                      value=value, rule=rule, sparql=sparql, vp=vp))
+            def add(kind: str, query: str = "", value: bool = True, rule: Any = None, sparql: Any = None,
+                    comp: URIRef = iri, c: Any = c) -> None:
+                var = ("v" if re.match(r"SELECT (DISTINCT )?\?this \?v\b", query) else "this") if value else None
+                checks.append(Check(shape=shape, component=c, component_iri=comp, focus=focus, kind=kind,
+                                    query=query, value=var, rule=rule, sparql=sparql, vp=vp))
             if name == "ClassConstraintComponent":
                 for cls in c.class_rules:
                     add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} FILTER(!({self.cond_class(cls, v)})) }}"
@@ -726,7 +746,7 @@ class _Compiler:
             elif name in ("DatatypeConstraintComponent", "NodeKindConstraintComponent", "InConstraintComponent",
                           "LanguageInConstraintComponent", "MinLengthConstraintComponent",
                           "MaxLengthConstraintComponent"):
-                cond = self.value_cond(c, v)
+                cond = self.value_cond(c, v, ctx)
                 add("rows", self.value_query(F, vp, v, cond))
             elif name in ("MinCountConstraintComponent", "MaxCountConstraintComponent"):
                 path = self.path(shape.path())
@@ -783,7 +803,7 @@ class _Compiler:
                 lists = {"OrConstraintComponent": "or_list", "AndConstraintComponent": "and_list",
                          "XoneConstraintComponent": "xone_nodes", "NotConstraintComponent": "not_list"}[name]
                 for item in getattr(c, lists):
-                    cond = self.logical_cond(name, item, v, stack)
+                    cond = self.logical_cond(name, item, v, stack, ctx)
                     if cond is None:
                         continue
                     add("rows", self.value_query(F, vp, v, cond) if shape.is_property_shape else
@@ -796,7 +816,7 @@ class _Compiler:
                 for vs in c.value_shapes:
                     if self.sg.is_filtered_out_shape(vs):
                         continue
-                    cond = self.conform(vs, "?v", stack)
+                    cond = self.conform(vs, "?v", stack, ctx)
                     if c.max_count is not None:
                         add("rows", f"SELECT ?this WHERE {{ {F} ?this {path} ?v FILTER({cond}) }} GROUP BY ?this "
                                     f"HAVING (COUNT(DISTINCT ?v) > {int(c.max_count)})",
@@ -841,8 +861,27 @@ class _Compiler:
             raise Unsupported("sh:class with a blank node")
         return f"(!isLiteral({v}) && EXISTS {{ {v} {_RDF_TYPE_PATH} {self.term(cls)} }})"
 
-    def value_cond(self, c: Any, v: str) -> str:
-        """The condition of a value-wise component (pySHACL object ``c``) on the value ``v``."""
+    def triple_context(self, subject: str, path: rdflib.term.Node) -> Any:
+        """Where a value reached through ``path`` comes from, for the ill-typed check: the triple
+        (subject, IRI) of a one-step path, "never" when the values are subjects (no literal), or None."""
+        if isinstance(path, URIRef):
+            return (subject, f"<{path}>")
+        if isinstance(path, BNode) and (path, SH.inversePath, None) in self.g:
+            return "never"
+        return None
+
+    @staticmethod
+    def ill_marker(v: str, ctx: Any) -> str:
+        """Placeholder, resolved per run: is the literal ``v`` (from the triple ``ctx``) ill-typed?"""
+        if ctx == "never":
+            return "false"
+        if ctx is None:
+            return "__ILL__()__"
+        return f"__ILL__({ctx[0]}|{ctx[1]}|{v})__"
+
+    def value_cond(self, c: Any, v: str, ctx: Any = None) -> str:
+        """The condition of a value-wise component (pySHACL object ``c``) on the value ``v``;
+        ``ctx`` says where ``v`` comes from (see :meth:`triple_context`)."""
         name = type(c).__name__
         if name == "ClassConstraintComponent":
             return " && ".join(self.cond_class(cls, v) for cls in c.class_rules)
@@ -857,8 +896,11 @@ class _Compiler:
                         f"&& !sameTerm(DATATYPE({v}), <{_RDF_LANGSTRING}>))")
             if d == RDF.langString:
                 return f"(isLiteral({v}) && LANG({v}) != \"\")"
+            if d == XSD.string:
+                return (f"(isLiteral({v}) && (sameTerm(DATATYPE({v}), <{d}>) "
+                        f"|| sameTerm(DATATYPE({v}), <{SURROGATE}{d}>)))")
             return (f"(isLiteral({v}) && (sameTerm(DATATYPE({v}), <{d}>) "
-                    f"|| sameTerm(DATATYPE({v}), <{SURROGATE}{d}>)))")
+                    f"|| sameTerm(DATATYPE({v}), <{SURROGATE}{d}>)) && !{self.ill_marker(v, ctx)})")
         if name == "NodeKindConstraintComponent":
             k = c.nodekind_rule
             return {SH.IRI: f"isIRI({v})", SH.BlankNode: f"isBlank({v})", SH.Literal: f"isLiteral({v})",
@@ -890,12 +932,12 @@ class _Compiler:
             return " && ".join(f"sameTerm({v}, {self.term(hv)})" for hv in c.has_value_set)
         raise Unsupported(f"{name} inside a logical constraint")
 
-    def logical_cond(self, name: str, item: rdflib.term.Node, v: str, stack: tuple) -> str | None:
+    def logical_cond(self, name: str, item: rdflib.term.Node, v: str, stack: tuple, ctx: Any = None) -> str | None:
         """The condition of one sh:or / sh:and / sh:xone list or sh:not shape; None: no check."""
         if name == "NotConstraintComponent":
             if self.sg.is_filtered_out_shape(item):
                 return None
-            return f"!({self.conform(item, v, stack)})"
+            return f"!({self.conform(item, v, stack, ctx)})"
         members = list(self.g.items(item))
         if not members:
             raise Unsupported("a logical constraint with an empty or broken list")
@@ -904,14 +946,14 @@ class _Compiler:
         members = [m for m in members if not self.sg.is_filtered_out_shape(m)]
         if not members:
             return None
-        conds = [self.conform(m, v, stack) for m in members]
+        conds = [self.conform(m, v, stack, ctx) for m in members]
         if name == "OrConstraintComponent":
             return "(" + " || ".join(conds) + ")"
         if name == "AndConstraintComponent":
             return "(" + " && ".join(conds) + ")"
         return "((" + " + ".join(f"IF({c}, 1, 0)" for c in conds) + ") = 1)"
 
-    def conform(self, node: rdflib.term.Node, v: str, stack: tuple) -> str:
+    def conform(self, node: rdflib.term.Node, v: str, stack: tuple, ctx: Any = None) -> str:
         """A condition true when the value ``v`` conforms to the shape ``node`` (as pySHACL decides
         when it validates a value against a shape of sh:or, sh:not, sh:qualifiedValueShape...)."""
         shape = self.shape(node)
@@ -928,6 +970,7 @@ class _Compiler:
         if shape.is_property_shape:
             path = self.path(shape.path())
             x = self.fresh()
+            xctx = self.triple_context(v, shape.path())
             value_conds: list[str] = []
             for c in comps:
                 name = type(c).__name__
@@ -955,11 +998,11 @@ class _Compiler:
                     lists = {"OrConstraintComponent": "or_list", "AndConstraintComponent": "and_list",
                              "XoneConstraintComponent": "xone_nodes", "NotConstraintComponent": "not_list"}[name]
                     for item in getattr(c, lists):
-                        cond = self.logical_cond(name, item, x, stack)
+                        cond = self.logical_cond(name, item, x, stack, xctx)
                         if cond is not None:
                             value_conds.append(cond)
                 else:
-                    value_conds.append(self.value_cond(c, x))
+                    value_conds.append(self.value_cond(c, x, xctx))
             if value_conds:
                 parts.append(f"NOT EXISTS {{ {v} {path} {x} FILTER(!({' && '.join(value_conds)})) }}")
         else:
@@ -971,20 +1014,20 @@ class _Compiler:
                             continue
                         if not self.shape(p).is_property_shape:
                             raise Unsupported("sh:property pointing to a node shape")
-                        parts.append(self.conform(p, v, stack))
+                        parts.append(self.conform(p, v, stack, None))
                 elif name in ("OrConstraintComponent", "AndConstraintComponent", "XoneConstraintComponent",
                               "NotConstraintComponent"):
                     lists = {"OrConstraintComponent": "or_list", "AndConstraintComponent": "and_list",
                              "XoneConstraintComponent": "xone_nodes", "NotConstraintComponent": "not_list"}[name]
                     for item in getattr(c, lists):
-                        cond = self.logical_cond(name, item, v, stack)
+                        cond = self.logical_cond(name, item, v, stack, ctx)
                         if cond is not None:
                             parts.append(cond)
                 elif name == "DisjointConstraintComponent":
                     parts.extend(f"NOT EXISTS {{ {v} <{dj}> {v} }}" for dj in c.property_compare_set
                                  if isinstance(dj, URIRef))
                 else:
-                    parts.append(self.value_cond(c, v))
+                    parts.append(self.value_cond(c, v, ctx))
         return "(" + " && ".join(parts or ["true"]) + ")"
 
     def at_least(self, v: str, path: str, n: int) -> str:
@@ -1326,10 +1369,15 @@ def execute(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) 
     reasons = {plan.key(n): why for n, why in plan.fallback.items()}
     late: dict[rdflib.term.Node, str] = {}
     for c in plan.checks:
-        if c.kind == "sparql" and c.top not in late:
+        if c.top in late:
+            continue
+        if c.kind == "sparql":
             why = c.sparql.unsafe_reason(mirror)
             if why:
                 late[c.top] = why
+        elif mirror.ill_count and "__ILL__()__" in c.query:
+            late[c.top] = ("the data has ill-typed literals, and sh:datatype is checked on values not reached "
+                           "through a one-step path (pySHACL's flag depends on which triple gave the value)")
     for node, why in late.items():
         reasons[plan.key(node)] = why
     checks = [c for c in plan.checks if c.top not in late]
@@ -1370,17 +1418,25 @@ class _Runner:
         self.ns = mirror.namespace_graph()
         self.dummy = URIRef(_NS + "focus-node")
 
+    def text(self, c: Check) -> str:
+        """The query of a check, with the ill-typed placeholders resolved for this mirror."""
+        if "__ILL__" not in c.query:
+            return c.query
+        if not self.mirror.ill_count:
+            return re.sub(r"__ILL__\([^)]*\)__", "false", c.query)
+        return re.sub(r"__ILL__\(([^|)]*)\|([^|)]*)\|([^|)]*)\)__",
+                      lambda m: f"EXISTS {{ GRAPH <{_ILL.value}> {{ {m[1]} {m[2]} {m[3]} }} }}", c.query)
+
     def check(self, c: Check) -> list[Result]:
         if c.kind == "rows":
             out = []
-            for row in self.mirror.query(c.query):
+            for row in self.mirror.query(self.text(c)):
                 f = self.mirror.decode(row["this"])
                 v = None
-                if c.value:
-                    try:
-                        v = self.mirror.decode(row["v"])
-                    except KeyError:
-                        v = f
+                if c.value == "v":
+                    v = self.mirror.decode(row["v"])
+                elif c.value == "this":  # a node shape's value node is the focus node
+                    v = f
                 out.append(self.result(c, f, v))
             return out
         if c.kind == "python":
@@ -1388,7 +1444,7 @@ class _Runner:
         return self.sparql(c)
 
     def python(self, c: Check) -> list[Result]:
-        values = [self.mirror.decode(r[0]) for r in self.mirror.query(c.query)]
+        values = [self.mirror.decode(r[0]) for r in self.mirror.query(self.text(c))]
         if not values:
             return []
         reports = c.component.evaluate(None, self.ns, {self.dummy: set(values)}, [])[1]
