@@ -44,7 +44,9 @@ class Job:
     the query cannot return more than ``max_rows`` solutions (its own LIMIT is lower), so its result
     may be written whole by the engine's own, faster, serializer; ``uses_graph`` that it has a
     ``GRAPH`` clause (without one, a query on the merged default graph can run on a store that
-    holds that graph alone, where scans are faster)."""
+    holds that graph alone, where scans are faster); ``compress`` that the client takes gzip, so a
+    body worth it comes back compressed (the work is done where the query ran, not in the server's
+    event loop)."""
 
     query: str
     format: str
@@ -56,18 +58,20 @@ class Job:
     prefixes: tuple[tuple[str, str], ...] = ()
     within_cap: bool = False
     uses_graph: bool = True
+    compress: bool = False
 
 
 @dataclass(frozen=True)
 class Answer:
     """What running a job gave: the serialized ``body``, the number of ``rows`` (solutions or
     triples; -1 when not counted: an ASK, or a result the engine wrote whole) and whether the row
-    cap cut it; or, with ``error`` set (``syntax`` or
+    cap cut it, and the body's ``encoding`` (``gzip`` or None); or, with ``error`` set (``syntax`` or
     ``engine``), a message and, for a syntax error, its line and column."""
 
     body: bytes = b""
     rows: int = 0
     truncated: bool = False
+    encoding: str | None = None
     error: str | None = None
     message: str = ""
     line: int | None = None

@@ -138,6 +138,16 @@ def test_query_string_decoding_matches_urllib() -> None:
         assert got == expected, text
 
 
+@pytest.mark.parametrize("value, expected", [
+    (b"", False), (b"gzip", True), (b"gzip, deflate, br", True), (b"br;q=1.0, gzip;q=0.8", True),
+    (b"gzip;q=0", False), (b"gzip; q=0.000", False), (b"gzip;q=0.001", True), (b"identity", False),
+    (b"*", True), (b"deflate, *;q=0", False), (b"*;q=0, gzip", True),
+])
+def test_takes_gzip(value: bytes, expected: bool) -> None:
+    from ilograph.web.app import takes_gzip
+    assert takes_gzip(value) is expected
+
+
 def test_preflight(app) -> None:
     r = call(app, "OPTIONS", "/sparql", headers={"origin": "https://elsewhere.example",
                                                  "access-control-request-method": "POST",

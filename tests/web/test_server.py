@@ -324,3 +324,22 @@ def test_w3c_service_description(client: httpx.Client, name: str) -> None:
                 assert (graph.value(named, SD.graph), rdflib.RDF.type, SD.Graph) in graph
         else:
             pytest.fail(f"a service description test this runner does not know: {name}")
+
+
+def test_gzip_when_the_client_takes_it(server: Server) -> None:
+    import gzip
+
+    query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+    raw = httpx.get(server.sparql, params={"query": query, "format": "ntriples"},
+                    headers={"accept-encoding": "gzip"}, timeout=30)  # httpx would decode it: read it raw
+    assert raw.headers["content-encoding"] == "gzip" and "Accept-Encoding" in raw.headers["vary"]
+    with httpx.stream("GET", server.sparql, params={"query": query, "format": "ntriples"},
+                      headers={"accept-encoding": "gzip"}, timeout=30) as streamed:
+        packed = b"".join(streamed.iter_raw())
+    assert int(streamed.headers["content-length"]) == len(packed)
+    graph = rdflib.Graph().parse(data=gzip.decompress(packed), format="nt")
+    assert len(graph) == 25  # the row cap
+    plain = httpx.get(server.sparql, params={"query": query, "format": "ntriples"},
+                      headers={"accept-encoding": "identity"}, timeout=30)
+    assert "content-encoding" not in plain.headers
+    assert rdflib.Graph().parse(data=plain.content, format="nt").isomorphic(graph)

@@ -100,11 +100,13 @@ class App:
             return
         if scope["method"] == "GET":
             accept = b""
+            encodings = b""
             for key, value in scope["headers"]:
                 if key == b"accept":
                     accept = value
-                    break
-            hit = self.requests.get((scope["path"], scope["query_string"], accept))
+                elif key == b"accept-encoding":
+                    encodings = value
+            hit = self.requests.get((scope["path"], scope["query_string"], accept, takes_gzip(encodings)))
             if hit is not None:
                 await _send(send, hit, True)
                 return
@@ -226,23 +228,25 @@ class App:
                                 "it holds no graph of that name (the service description at GET /sparql "
                                 "lists its graphs)")
             dataset = (None, None, not seen.has_dataset)
-        key = (release.id, seen.normalized, dataset, fmt.name)
+        compress = takes_gzip((request.header("accept-encoding") or "").encode("latin-1"))
+        key = (release.id, seen.normalized, dataset, fmt.name, compress)
         cached = self.results.get(key)
         if cached is None:
-            cached = await self._run(query, seen, dataset, fmt)
+            cached = await self._run(query, seen, dataset, fmt, compress)
             self.results.put(key, cached, len(cached.body))
         if request.method == "GET":
-            self.requests.put((request.path, request.query_string, (request.header("accept") or "").encode("latin-1")),
-                              cached, len(cached.body))
+            accept = (request.header("accept") or "").encode("latin-1")
+            self.requests.put((request.path, request.query_string, accept, compress), cached, len(cached.body))
         return cached
 
-    async def _run(self, query: str, seen: guard.Inspection, dataset: tuple, fmt: negotiate.Format) -> Response:
+    async def _run(self, query: str, seen: guard.Inspection, dataset: tuple, fmt: negotiate.Format,
+                   compress: bool) -> Response:
         release = self.store.release
         job = Job(query=query, format=fmt.name, max_rows=self.settings.max_rows, base_iri=release.base,
                   default_graphs=dataset[0], named_graphs=dataset[1], union=dataset[2],
                   prefixes=tuple(seen.prefixes.items()),
                   within_cap=seen.form == "SELECT" and seen.limit is not None and seen.limit <= self.settings.max_rows,
-                  uses_graph=seen.uses_graph)
+                  uses_graph=seen.uses_graph, compress=compress)
         try:
             result = await self.store.run(job)
         except QueryTimeout as exc:
@@ -255,7 +259,9 @@ class App:
             raise HttpError(400, syntax_message(query, result.message, result.line, result.column))
         if result.error:
             raise HttpError(500, f"the query engine failed on this query: {result.message}")
-        headers: Headers = [(b"vary", b"Accept"), (b"x-ilograph-release", release.id.encode())]
+        headers: Headers = [(b"vary", b"Accept, Accept-Encoding"), (b"x-ilograph-release", release.id.encode())]
+        if result.encoding:
+            headers.append((b"content-encoding", result.encoding.encode()))
         if result.truncated:
             headers += [(b"x-ilograph-truncated", b"true"),
                         (b"x-ilograph-max-rows", str(self.settings.max_rows).encode())]
@@ -277,6 +283,20 @@ class App:
             if len(self._descriptions) > 64:
                 self._descriptions.pop(next(iter(self._descriptions)))
         return self._descriptions[key]
+
+
+def takes_gzip(accept_encoding: bytes) -> bool:
+    """Whether an ``Accept-Encoding`` value accepts gzip: named (or else ``*``) without ``q=0``."""
+    if not accept_encoding:
+        return False
+    found: dict[bytes, bool] = {}
+    for part in accept_encoding.lower().split(b","):
+        name, _, params = part.partition(b";")
+        name = name.strip()
+        if name in (b"gzip", b"x-gzip", b"*"):
+            q = params.replace(b" ", b"")
+            found[b"*" if name == b"*" else b"gzip"] = not (q.startswith(b"q=0") and q.strip(b"q=0.") == b"")
+    return found.get(b"gzip", found.get(b"*", False))
 
 
 def syntax_message(query: str, message: str, line: int | None, column: int | None) -> str:
@@ -308,4 +328,4 @@ def create_app(settings: Settings, store: Store, *, queries: Sequence[NamedQuery
     return App(settings, store, queries)
 
 
-__all__ = ["App", "CORS", "create_app", "syntax_message"]
+__all__ = ["App", "CORS", "create_app", "syntax_message", "takes_gzip"]

@@ -12,8 +12,10 @@ has no comments), nor JSON-LD and RDF/XML, so for them the HTTP headers alone sa
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
+from dataclasses import replace
 from itertools import islice
 from json.encoder import encode_basestring as _js  # type: ignore[attr-defined]
 from typing import Iterable, Iterator
@@ -36,7 +38,19 @@ _ERROR_AT = re.compile(r"^error at (\d+):(\d+): ")
 _XML_ATTR = {'"': "&quot;"}
 
 
+#: Bodies smaller than this are sent as they are: gzip would save little and cost a round of work.
+COMPRESS_FROM = 1400
+
+
 def answer(store: ox.Store, job: Job, *, merge: ox.Store | None = None) -> Answer:
+    """Run ``job`` (see :func:`run`), then gzip the body when the job asks and it is worth it."""
+    result = run(store, job, merge=merge)
+    if job.compress and result.error is None and len(result.body) >= COMPRESS_FROM:
+        return replace(result, body=gzip.compress(result.body, compresslevel=5, mtime=0), encoding="gzip")
+    return result
+
+
+def run(store: ox.Store, job: Job, *, merge: ox.Store | None = None) -> Answer:
     """Run ``job`` on ``store`` and serialize its result. A job that can only see the merged
     default graph (no dataset, no ``GRAPH``) runs on ``merge`` when given (see
     :func:`ilograph.store.load_merge`).
