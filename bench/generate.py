@@ -388,7 +388,7 @@ class Generator:
         self.n_states = max(60, min(250, n // 150))
         self.n_comm = max(3, round(n * 0.10 / 140))
         self.n_partners = self.n_comm * PARTNERS_PER_COMMITTEE
-        self.n_funds = max(4, math.ceil(self.n_progs / 8))
+        self.n_funds = max(4, 4 * k, math.ceil(self.n_progs / 8))
         self.n_incidents = math.ceil(self.n_progs / 5)
         self.n_stats = len(range(1, self.n_units, 4))
         self.names = self.state_names()
@@ -464,8 +464,8 @@ class Generator:
         for name, n in got.items():
             if n < self.k:
                 self.shortfall[name] = self.k - n
-        # files: the first file of each section but the ILO's and the sources
-        candidates = [(s, 1) for s in ("structure", "standards", "member-states", "partners", "ratifications")]
+        # files: the first file of each section (the sources file is never a victim)
+        candidates = [(s, 1) for s in ("ilo", "structure", "standards", "member-states", "partners", "ratifications")]
         self.vrng.shuffle(candidates)
         for kind in (k for k in KINDS if k.target == "file"):
             take = min(self.k, len(candidates))
@@ -1970,6 +1970,18 @@ def _(g, e):
 def _(g, e):
     e.remove("ilo:publicationYear")
     return e.iri, [W(e.iri, "ilosh:ReportShape", "MinCount", "ilo:publicationYear")]
+
+
+@kind("publication-without-source", "pub", "a publication without ilo:source (warning)")
+def _(g, e):
+    e.remove("ilo:source")
+    return e.iri, [W(e.iri, PUB, "MinCount", "ilo:source")]
+
+
+@kind("target-group-without-description", "tg", "a target group without dcterms:description (warning)")
+def _(g, e):
+    e.remove("dcterms:description")
+    return e.iri, [W(e.iri, "ilosh:TargetGroupShape", "MinCount", "dcterms:description")]
 
 
 SRC = "ilosh:SourceDocumentShape"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -52,6 +54,23 @@ def broken(generator, tmp_path_factory) -> Path:
     return generate(generator, tmp_path_factory.mktemp("gen") / "project", "--seed", "1", "--violations", "1")
 
 
+def validate(project: str) -> tuple[int, str]:
+    """``ilograph validate --format json`` through the CLI entry point: exit code and report."""
+    out, err = io.StringIO(), io.StringIO()
+    code = ilograph(["validate", "--project", project, "--format", "json"], stdout=out, stderr=err)
+    return code, out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def reports(conforming, broken):
+    """Both projects validated at once, in two processes (pySHACL takes tens of seconds at 10k)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        jobs = {name: pool.submit(validate, str(path)) for name, path in (("conforming", conforming), ("broken", broken))}
+        return {name: job.result() for name, job in jobs.items()}
+
+
 def test_same_arguments_give_the_same_bytes_whatever_the_hash_seed(conforming, tmp_path):
     for hash_seed in ("0", "4242"):
         out = tmp_path / f"hash-{hash_seed}"
@@ -87,10 +106,9 @@ def test_about_n_triples_one_source_document_per_file(conforming):
     assert len(stems) >= 6
 
 
-def test_the_generated_project_conforms(conforming):
-    out, err = io.StringIO(), io.StringIO()
-    code = ilograph(["validate", "--project", str(conforming), "--format", "json"], stdout=out, stderr=err)
-    report = json.loads(out.getvalue())
+def test_the_generated_project_conforms(reports):
+    code, text = reports["conforming"]
+    report = json.loads(text)
     assert code == 0, [r for r in report["results"] if r["severity"] == "Violation"][:5]
     assert report["violations"] == 0
     assert report["warnings"] == 0, [r for r in report["results"]][:5]
@@ -103,14 +121,13 @@ def _key(finding: dict) -> tuple:
             finding.get("component"), finding.get("path"))
 
 
-def test_every_injected_violation_is_reported_and_nothing_else(broken):
+def test_every_injected_violation_is_reported_and_nothing_else(broken, reports):
     manifest = json.loads((broken / "violations.json").read_text(encoding="utf-8"))
     assert manifest["shortfall"] == {}, "every kind gets one violation at 10k"
     assert {e["kind"] for e in manifest["violations"]} == set(manifest["kinds"])
-    out, err = io.StringIO(), io.StringIO()
-    code = ilograph(["validate", "--project", str(broken), "--format", "json"], stdout=out, stderr=err)
+    code, text = reports["broken"]
     assert code == 1
-    report = json.loads(out.getvalue())
+    report = json.loads(text)
     found = {_key(r) for r in report["results"]}
     expected: dict[tuple, str] = {}
     for entry in manifest["violations"]:
