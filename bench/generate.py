@@ -36,12 +36,12 @@ import argparse
 import datetime as _dt
 import json
 import math
-import os
 import random
 import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any, TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://example.org/ilo-synthetic/"
@@ -218,7 +218,7 @@ class Ent:
     """A resource about to be written: its subject, (predicate, object) pairs, the resources written
     with it (work items, n-ary nodes) and extra blocks (statements about other subjects)."""
 
-    __slots__ = ("iri", "pairs", "children", "extra", "meta")
+    __slots__ = ("children", "extra", "iri", "meta", "pairs")
 
     def __init__(self, iri: str, pairs: list, children: list | None = None, meta: dict | None = None):
         self.iri = iri
@@ -242,9 +242,6 @@ class Ent:
     def get(self, p: str) -> str | None:
         return next((o for q, o in self.pairs if q == p), None)
 
-    def all(self, p: str) -> list[str]:
-        return [o for q, o in self.pairs if q == p]
-
     def remove(self, p: str, o: str | None = None) -> None:
         self.pairs = [(q, v) for q, v in self.pairs if not (q == p and (o is None or v == o))]
 
@@ -257,7 +254,7 @@ class Ent:
     def add(self, p: str, o: str) -> None:
         self.pairs.append((p, o))
 
-    def item_lists(self) -> dict[str, list["Ent"]]:
+    def item_lists(self) -> dict[str, list[Ent]]:
         return self.meta.get("lists", {})
 
 
@@ -275,14 +272,14 @@ def labels(pairs: list, en: str, fr: str | None = None, es: str | None = None) -
 class Output:
     """The data files: one per source document, rotated at group boundaries when full."""
 
-    def __init__(self, gen: "Generator") -> None:
+    def __init__(self, gen: Generator) -> None:
         self.gen = gen
         self.data = gen.out / "data"
         self.files: list[dict] = []  # stem, doc, section, title, triples
-        self.handle = None
+        self.handle: TextIO | None = None
         self.buffer: list[str] = []
         self.buffered = 0
-        self.current: dict | None = None
+        self.current: dict[str, Any] = {}  # the file being written ({} between files)
         self.section = ""
         self.part = 0
         self.written = 0      # triples written so far
@@ -301,7 +298,7 @@ class Output:
                 "ordinal": len(self.files)}
         self.files.append(info)
         self.current = info
-        self.handle = open(self.data / f"{stem}.ttl", "w", encoding="utf-8", newline="\n")
+        self.handle = open(self.data / f"{stem}.ttl", "w", encoding="utf-8", newline="\n")  # noqa: SIM115 (closed by close())
         self.handle.write(f"# Synthetic ILO-shaped data ({MARK}); not real facts.\n")
         self.handle.write(HEADER)
         graph_line = Ent(f"graph:{stem}", [("ilo:source", info["doc"])])
@@ -309,13 +306,13 @@ class Output:
         self.put(graph_line, graph_line.size(), 1)
 
     def room(self) -> int:
-        if self.current is None:
+        if not self.current:
             return 0
         return self.gen.chunk - self.current["triples"]
 
     def ensure(self) -> None:
         """Start a new file if there is none or the current one is full (call between groups)."""
-        if self.current is None or self.current["triples"] >= self.gen.chunk:
+        if not self.current or self.current["triples"] >= self.gen.chunk:
             self.open()
 
     def put(self, ent_or_text, size: int, base: int) -> None:
@@ -329,7 +326,7 @@ class Output:
             self.flush()
 
     def flush(self) -> None:
-        if self.buffer:
+        if self.buffer and self.handle is not None:
             self.handle.write("".join(self.buffer))
             self.buffer.clear()
             self.buffered = 0
@@ -340,7 +337,7 @@ class Output:
             self.flush()
             self.handle.close()
             self.handle = None
-            self.current = None
+            self.current = {}
 
     @property
     def file(self) -> str:
@@ -361,8 +358,8 @@ class Generator:
         self.started = time.monotonic()
         self.chunk = max(1500, min(200_000, triples // 40))
         self.plan()
-        self.victims: dict[tuple[str, int], "Kind"] = {}
-        self.file_victims: dict[tuple[str, int], "Kind"] = {}
+        self.victims: dict[tuple[str, int], Kind] = {}
+        self.file_victims: dict[tuple[str, int], Kind] = {}
         self.used: set[tuple[str, int]] = set()
         self.manifest: list[dict] = []
         self.shortfall: dict[str, int] = {}
@@ -391,12 +388,12 @@ class Generator:
         self.n_funds = max(4, 4 * k, math.ceil(self.n_progs / 8))
         self.n_incidents = math.ceil(self.n_progs / 5)
         self.n_stats = len(range(1, self.n_units, 4))
-        self.names = self.state_names()
+        self.names: list[str] = self.state_names()
 
     def state_names(self) -> list[str]:
         rng = random.Random(self.seed * 31 + 3)
         seen: set[str] = set()
-        names = []
+        names: list[str] = []
         while len(names) < self.n_states:
             parts = [rng.choice(SYLLABLES) for _ in range(rng.choice((1, 2, 2, 3)))]
             name = ("".join(parts) + rng.choice(ENDINGS)).capitalize()
@@ -436,15 +433,16 @@ class Generator:
     # ---- violations: choose, then patch as resources are written ----
 
     def choose_victims(self) -> None:
+        k = self.k or 0
         pools = {}
         for kind in KINDS:
             if kind.target not in ("file", "doc"):
                 pools[kind.name] = [i for i in range(self.count(kind.target)) if kind.filter is None or kind.filter(self, i)]
         # round robin, the kinds with the fewest candidates first: when resources run short, every
         # kind still gets as many violations as possible
-        order = sorted((k for k in KINDS if k.name in pools), key=lambda k: len(pools[k.name]))
+        order = sorted((kd for kd in KINDS if kd.name in pools), key=lambda kd: len(pools[kd.name]))
         got = dict.fromkeys(pools, 0)
-        for _ in range(self.k):
+        for _ in range(k):
             for kind in order:
                 pool = pools[kind.name]
                 pick = None
@@ -462,15 +460,18 @@ class Generator:
                 self.victims[(kind.target, pick)] = kind
                 got[kind.name] += 1
         for name, n in got.items():
-            if n < self.k:
-                self.shortfall[name] = self.k - n
-        # files: the first file of each section (the sources file is never a victim)
-        candidates = [(s, 1) for s in ("ilo", "structure", "standards", "member-states", "partners", "ratifications")]
+            if n < k:
+                self.shortfall[name] = k - n
+        # files: those sure to exist, from a low estimate of each section's size (never sources.ttl)
+        estimate = {"structure": self.n_depts * 330, "standards": (self.n_conv + self.n_rec) * 18,
+                    "member-states": self.n_states * 25, "partners": self.n_comm * 130, "ratifications": self.n // 5}
+        candidates = [("ilo", 1)] + [(s, part) for s, size in estimate.items()
+                                     for part in range(1, max(1, int(0.8 * size / self.chunk)) + 1)]
         self.vrng.shuffle(candidates)
-        for kind in (k for k in KINDS if k.target == "file"):
-            take = min(self.k, len(candidates))
-            if take < self.k:
-                self.shortfall[kind.name] = self.k - take
+        for kind in (kd for kd in KINDS if kd.target == "file"):
+            take = min(k, len(candidates))
+            if take < k:
+                self.shortfall[kind.name] = k - take
             for c in candidates[:take]:
                 self.file_victims[c] = kind
             candidates = candidates[take:]
@@ -499,7 +500,7 @@ class Generator:
             focus, findings = kind.patch(self, graph_line)
             self.record(kind, focus, findings, file=f"data/{info['stem']}.ttl")
 
-    def record(self, kind: "Kind", focus: str, findings: list[dict], file: str | None = None) -> None:
+    def record(self, kind: Kind, focus: str, findings: list[dict], file: str | None = None) -> None:
         self.manifest.append({"kind": kind.name, "description": kind.description, "focus": focus,
                               "file": file or self.output.file, "findings": findings})
 
@@ -1087,7 +1088,7 @@ class Generator:
             state = self.state_iri(s)
             i = 0
             while i < len(chosen):
-                if o.current is None or o.room() <= 1:
+                if not o.current or o.room() <= 1:
                     o.open()
                 take = min(len(chosen) - i, o.room() - 1)
                 objs = chosen[i:i + take]
@@ -1135,10 +1136,10 @@ class Generator:
                           ("dcterms:description", L(f"Synthetic source document of data/{stem}.ttl ({MARK}); it states no real facts."))]
                 ent = Ent(iri, pairs)
                 before = ent.size()
-                kind = doc_victims.get(i)
-                if kind is not None:
-                    focus, findings = kind.patch(self, ent)
-                    self.record(kind, focus, findings, file="data/sources.ttl")
+                victim = doc_victims.get(i)
+                if victim is not None:
+                    focus, findings = victim.patch(self, ent)
+                    self.record(victim, focus, findings, file="data/sources.ttl")
                 handle.write(ent.text())
                 o.written += ent.size()
                 o.base += before
@@ -1231,10 +1232,10 @@ def kind(name: str, target: str, description: str, filter=None):
 
 
 DR, PROV, COMMON, TEMP = "ilosh:DescribedResourceShape", "ilosh:ProvenanceShape", "ilosh:CommonPropertiesShape", "ilosh:TemporalShape"
-LEAF = lambda g, u: u % UNITS_PER_DEPT >= 2  # noqa: E731  units without sub-units
-UNIT_WITH_LIST = lambda g, u: bool(unit_lists(u))  # noqa: E731
-PROG_WITH_LIST = lambda g, p: bool(prog_lists(p))  # noqa: E731
-STAT_VALUE = lambda g, s: s % 2 == 0  # noqa: E731  statistics with ilo:proportion
+LEAF = lambda g, u: u % UNITS_PER_DEPT >= 2
+UNIT_WITH_LIST = lambda g, u: bool(unit_lists(u))
+PROG_WITH_LIST = lambda g, p: bool(prog_lists(p))
+STAT_VALUE = lambda g, s: s % 2 == 0
 
 
 def en_label(e: Ent) -> str:
