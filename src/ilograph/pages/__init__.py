@@ -37,6 +37,7 @@ from .render import (
     render_redirect,
     render_resource,
     render_search,
+    render_template,
     render_vocabulary,
 )
 
@@ -72,6 +73,7 @@ __all__ = [
     "render_redirect",
     "render_resource",
     "render_search",
+    "render_template",
     "render_vocabulary",
     "resource_document",
     "split_document",

@@ -43,10 +43,13 @@ def script_json(obj: object) -> Markup:
 
 
 @cache
-def environment() -> jinja2.Environment:
-    """The Jinja2 environment of the package's templates: autoescape on for every template,
-    undefined names are errors."""
-    env = jinja2.Environment(loader=jinja2.PackageLoader("ilograph.pages", "templates"), autoescape=True,
+def environment(packages: tuple[str, ...] = ()) -> jinja2.Environment:
+    """The Jinja2 environment of the package's templates (after those of ``packages``, whose
+    ``templates/`` folders come first, so that their pages can extend ``base.html``): autoescape
+    on for every template, undefined names are errors."""
+    loaders = [jinja2.PackageLoader(name, "templates") for name in packages]
+    loaders.append(jinja2.PackageLoader("ilograph.pages", "templates"))
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters["plain"] = plain
@@ -65,11 +68,20 @@ def _links(pub_base: str, page: str, lang: str, base_url: str | None, keep_lang:
                  keep_lang=keep_lang or (static and lang != DEFAULT), query=query)
 
 
-def _render(template: str, links: Links, lang: str, **context: Any) -> str:
+def _render(template: str, links: Links, lang: str, packages: tuple[str, ...] = (), **context: Any) -> str:
     words = messages(lang)
     languages = [(code, NAMES[code], links.switch(code), code == lang) for code in LANGUAGES]
-    return environment().get_template(template).render(t=words, lang=lang, links=links, languages=languages,
-                                                       **context)
+    return environment(packages).get_template(template).render(t=words, lang=lang, links=links,
+                                                               languages=languages, **context)
+
+
+def render_template(template: str, *, links: Links, lang: str = DEFAULT, packages: tuple[str, ...] = (),
+                    **context: Any) -> str:
+    """Render ``template`` of one of ``packages`` (a page of another part of ilograph, such as
+    the web service's query page) with the pages' base template, words, filters and language
+    switch. ``context`` must give what ``base.html`` uses: ``title``, ``canonical``, ``jsonld``
+    and ``alternates``."""
+    return _render(template, links, _check(lang), packages, **context)
 
 
 def _check(lang: str) -> str:
@@ -171,4 +183,4 @@ def render_redirect(pub: Publication, iri: str, *, lang: str = DEFAULT) -> str:
 
 
 __all__ = ["ALTERNATES", "FORMATS", "environment", "render_downloads", "render_error", "render_home",
-           "render_redirect", "render_resource", "render_search", "render_vocabulary"]
+           "render_redirect", "render_resource", "render_search", "render_template", "render_vocabulary"]
