@@ -1,6 +1,8 @@
 """``ilograph serve``: build the release (or reuse an up-to-date one), start the query workers and
-serve the SPARQL endpoint with Granian (a Rust HTTP server running the ASGI app in this process)
-until Ctrl-C or SIGTERM."""
+serve the SPARQL endpoint, the query page and the linked-data publication (pages, documents,
+downloads, catalogue) with Granian (a Rust HTTP server running the ASGI app in this process) until
+Ctrl-C or SIGTERM. Pages are drawn in this process from their own in-memory copy of the release
+(:class:`~ilograph.pages.Publication`), never from the query workers."""
 
 from __future__ import annotations
 
@@ -56,6 +58,7 @@ async def _run(release: ReleaseInfo, settings: Settings, queries: list, *, host:
     from granian.log import LogLevels
     from granian.server.embed import Server
 
+    from .pages import Publication
     from .web.app import create_app
     from .web.pool import WorkerPool
 
@@ -67,7 +70,10 @@ async def _run(release: ReleaseInfo, settings: Settings, queries: list, *, host:
         await pool.start()
         say(f"{pool.size} query workers ready in {time.perf_counter() - started:.2f} s"
             + ("" if pool.isolated else " (the system did not let them drop network access)"))
-        app = create_app(settings, pool, queries=queries)
+        started = time.perf_counter()
+        publication = Publication.open(release.folder)
+        say(f"pages ready in {time.perf_counter() - started:.2f} s")
+        app = create_app(settings, pool, queries=queries, publication=publication)
         server = Server(app, address=host, port=port, interface=Interfaces.ASGINL, http=HTTPModes.auto,
                         websockets=False, log_enabled=verbose, log_level=LogLevels.warning, log_access=verbose,
                         backlog=1024)
@@ -77,8 +83,13 @@ async def _run(release: ReleaseInfo, settings: Settings, queries: list, *, host:
         shown = f"[{host}]" if ":" in host else host
         print(f"ilograph: serving release {release.id} ({release.triples} triples, {len(release.graphs)} graphs)",
               file=stdout)
+        print(f"ilograph: pages at http://{shown}:{port}/ and the query page at http://{shown}:{port}/sparql",
+              file=stdout)
         print(f"ilograph: SPARQL endpoint at http://{shown}:{port}/sparql (Ctrl-C to stop)", file=stdout, flush=True)
-        await server.serve()
+        try:
+            await server.serve()
+        finally:
+            app.close()
     finally:
         await pool.close()
     say("stopped")

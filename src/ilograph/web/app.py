@@ -6,10 +6,21 @@ Routes (each a small handler; add more with :meth:`App.add_route`):
 path                      methods             answer
 ========================  ==================  ====================================================
 ``/``                     GET, HEAD           JSON index: the release, its size, the other routes
-``/sparql``               GET, HEAD, POST     SPARQL 1.1 Protocol; no query: Service Description
+                                              (the home page for a client preferring HTML, when
+                                              the app has a publication)
+``/sparql``               GET, HEAD, POST     SPARQL 1.1 Protocol; no query: Service Description,
+                                              or the query page for a browser; ``format=html``:
+                                              the query page with the result (:mod:`.querypage`)
 ``/queries``              GET, HEAD           JSON list of the named queries and their questions
 ``/queries/{name}``       GET, HEAD           runs a named query, negotiated like ``/sparql``
+``/static/{file}``        GET, HEAD           the pages' stylesheet, the query page's script and CSS
 ========================  ==================  ====================================================
+
+Given a :class:`~ilograph.pages.Publication` of the release, the app also serves the linked data
+(:mod:`.linked`): ``/id/...`` and every other IRI under the dataset's base (303 to a document),
+``/def``, ``/download/``, ``/search``, ``/.well-known/void``, ``/void.ttl``, ``/dcat.ttl``,
+``/dataset.jsonld``, ``/sitemap.xml`` and ``/robots.txt``. Their errors are HTML pages for a client
+preferring HTML, plain text otherwise. Every answer carries ``X-Content-Type-Options: nosniff``.
 
 Every route answers ``OPTIONS`` (CORS preflight) and carries ``Access-Control-Allow-Origin: *``.
 Status codes are stable: 200; 204 (preflight); 400 (malformed request, syntax error with line and
@@ -38,33 +49,50 @@ import json
 import re
 import sys
 import traceback
-from dataclasses import dataclass
-from typing import Sequence
+from dataclasses import dataclass, replace
+from importlib.resources import files
+from typing import TYPE_CHECKING, Sequence
 
 from ..query import NamedQuery
 from ..store import EngineFailure, Job, Overloaded, QueryTimeout, Store
 from . import description, guard, negotiate, protocol
 from .cache import LRUCache
 from .http import CORS, Handler, Headers, HttpError, Receive, Request, Response, Send, error_response
+from .querypage import QueryPage, wants_page
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from ..pages import Publication
+    from .linked import LinkedData
 
 _REFUSAL_STATUS = {"lexical": 400, "fetch": 400, "complex": 400, "update": 403}
 _EXPECTED = re.compile(r"\"(?:[^\"\\]|\\.)*\"|\[(?:'[^']*'|[^\]])*\]|[^,\s]+")
+_STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+#: what the query page runs a query in (the first that fits the query's form): results it can draw
+_PAGE_FORMATS = ("ntriples", "json")
+_HTML = negotiate.Format("html", "text/html", "text/html; charset=utf-8", ("application/xhtml+xml",))
+_JSON_INDEX = negotiate.Format("json", "application/json", "application/json")
 
 
 @dataclass(frozen=True)
 class Route:
     handler: Handler
     methods: tuple[str, ...]
+    #: a route of the publication: its errors are pages for clients preferring HTML
+    pages: bool = False
 
 
 class App:
     """The ASGI application (see the module docstring). Build it with :func:`create_app`."""
 
-    def __init__(self, settings: Settings, store: Store, queries: Sequence[NamedQuery] = ()) -> None:
+    def __init__(self, settings: Settings, store: Store, queries: Sequence[NamedQuery] = (),
+                 publication: Publication | None = None) -> None:
         self.settings = settings
         self.store = store
         self.queries = {q.name: q for q in queries}
+        self.query_page = QueryPage(settings, store.release.base, queries,
+                                    prefixes=publication.prefixes if publication is not None else None)
+        self.static = _static_files()
         self.routes: dict[str, Route] = {}
         self.prefix_routes: list[tuple[str, Route]] = []
         #: answers by (release, normalized query, dataset, format)
@@ -78,11 +106,19 @@ class App:
         self.add_route("/sparql", self.sparql, ("GET", "HEAD", "POST"))
         self.add_route("/queries", self.list_queries)
         self.add_route("/queries/", self.named_query, prefix=True)
+        self.add_route("/static/", self.static_file, prefix=True)
+        self.linked: LinkedData | None = None
+        if publication is not None:
+            from .linked import LinkedData
+
+            self.linked = LinkedData(publication, settings)
+            self.linked.register(self)
 
     def add_route(self, path: str, handler: Handler, methods: tuple[str, ...] = ("GET", "HEAD"), *,
-                  prefix: bool = False) -> None:
-        """Serve ``path`` (or every path under it, with ``prefix``) with ``handler``."""
-        route = Route(handler, methods)
+                  prefix: bool = False, pages: bool = False) -> None:
+        """Serve ``path`` (or every path under it, with ``prefix``) with ``handler``; ``pages``
+        makes its errors HTML pages for clients that prefer HTML."""
+        route = Route(handler, methods, pages)
         if prefix:
             self.prefix_routes.append((path, route))
             self.prefix_routes.sort(key=lambda item: -len(item[0]))
@@ -129,8 +165,14 @@ class App:
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
+    def close(self) -> None:
+        """Release what the app holds besides the store (the pages' threads)."""
+        if self.linked is not None:
+            self.linked.close()
+
     async def dispatch(self, request: Request) -> Response:
-        """Route ``request`` and turn every failure into a plain-text answer."""
+        """Route ``request`` and turn every failure into a plain-text answer (an HTML page on the
+        publication's routes for a client preferring HTML)."""
         target = len(request.path) + len(request.query_string) + 1
         if target > self.settings.max_url:
             return error_response(414, f"the request URL ({target} bytes) is longer than the limit of "
@@ -140,6 +182,12 @@ class App:
             route = next((r for p, r in self.prefix_routes if request.path.startswith(p)), None)
         if route is None:
             return error_response(404, f"no such resource: {request.path} (try /sparql or /queries)")
+        try:
+            return await self._handle(request, route)
+        except HttpError as exc:  # an error page's own failure (a query string that is not UTF-8)
+            return error_response(exc.status, exc.message, exc.headers)
+
+    async def _handle(self, request: Request, route: Route) -> Response:
         allow = ", ".join(route.methods + ("OPTIONS",))
         if request.method == "OPTIONS":
             asked = request.header("access-control-request-headers") or "Accept, Content-Type"
@@ -147,35 +195,70 @@ class App:
                 (b"allow", allow.encode()), (b"access-control-allow-methods", allow.encode()),
                 (b"access-control-allow-headers", asked.encode("latin-1")),
                 (b"access-control-max-age", b"86400")])
+        fail = self.linked.error if route.pages and self.linked is not None else _plain_error
         if request.method not in route.methods:
-            return error_response(405, f"{request.method} is not allowed on {request.path}; use {allow}",
-                                  [(b"allow", allow.encode())])
+            return fail(request, 405, f"{request.method} is not allowed on {request.path}; use {allow}",
+                        [(b"allow", allow.encode())])
         try:
             return await route.handler(request)
         except HttpError as exc:
-            return error_response(exc.status, exc.message, exc.headers)
+            return fail(request, exc.status, exc.message, exc.headers)
         except Exception:  # noqa: BLE001 - never a traceback in an answer; the log keeps it
             traceback.print_exc(file=sys.stderr)
-            return error_response(500, "internal error: the service failed on this request (it is logged)")
+            return fail(request, 500, "internal error: the service failed on this request (it is logged)", None)
 
     # --- routes -------------------------------------------------------------------------------
 
     async def index(self, request: Request) -> Response:
         if request.path != "/":
             raise HttpError(404, f"no such resource: {request.path}")
+        headers: Headers = []
+        if self.linked is not None:
+            if _prefers_html(request.header("accept")):
+                return await self.linked.home(request)
+            headers.append((b"vary", b"Accept"))
         release = self.store.release
         body = {"title": release.title, "release": release.id, "triples": release.triples,
                 "graphs": len(release.graphs), "sparql": "/sparql", "queries": "/queries"}
-        return Response(200, json.dumps(body, indent=2).encode() + b"\n", "application/json")
+        if self.linked is not None:
+            body.update({"home": "/", "vocabulary": "/def", "downloads": "/download/", "void": "/.well-known/void",
+                         "dcat": "/dcat.ttl"})
+        return Response(200, json.dumps(body, indent=2).encode() + b"\n", "application/json", headers)
 
     async def sparql(self, request: Request) -> Response:
         asked = await protocol.read(request, max_body=self.settings.max_body)
+        html = bool(asked.formats) and asked.formats[0].strip().lower() == "html"
         if asked.query is None:
             if request.method == "POST":
                 raise HttpError(400, "the request has no query: send query=... (form) or the query itself "
                                 f"({protocol.QUERY})")
+            if html or wants_page(request.header("accept")):
+                return self.query_page.render(request)
             return self.service_description(request, asked.formats)
+        if html:
+            return await self.result_page(request, asked)
         return await self.answer(request, asked.query, asked)
+
+    async def result_page(self, request: Request, asked: protocol.SparqlRequest) -> Response:
+        """``format=html``: the query page with the result drawn by the server (for readers without
+        JavaScript). The query runs like any other, in a format the page can read."""
+        assert asked.query is not None
+        try:
+            result = await self.answer(request, asked.query, replace(asked, formats=_PAGE_FORMATS), plain=True)
+        except HttpError as exc:
+            return self.query_page.render(request, query=asked.query, error=exc)
+        return self.query_page.render(request, query=asked.query, result=result)
+
+    async def static_file(self, request: Request) -> Response:
+        found = self.static.get(request.path[len("/static/"):])
+        if found is None:
+            raise HttpError(404, f"no static file {request.path}")
+        body, media, etag = found
+        headers: Headers = [(b"etag", etag), (b"cache-control", b"public, max-age=3600")]
+        asked = request.header("if-none-match") or ""
+        if asked.strip() == "*" or etag.decode() in re.findall(r'"[^"]*"', asked):
+            return Response(304, b"", media, headers)
+        return Response(200, body, media, headers)
 
     async def list_queries(self, request: Request) -> Response:
         items = [{"name": q.name, "question": q.question, "description": q.comment,
@@ -198,8 +281,11 @@ class App:
 
     # --- answering ----------------------------------------------------------------------------
 
-    async def answer(self, request: Request, query: str, asked: protocol.SparqlRequest) -> Response:
-        """Check, negotiate, look up the cache, run and cache one query."""
+    async def answer(self, request: Request, query: str, asked: protocol.SparqlRequest, *,
+                     plain: bool = False) -> Response:
+        """Check, negotiate, look up the cache, run and cache one query. ``plain``: for this
+        service's own use (the query page), so never compressed, and not kept as the answer to
+        the request itself."""
         release = self.store.release
         try:
             seen = guard.inspect(query, base=release.base, max_depth=self.settings.max_depth)
@@ -228,13 +314,13 @@ class App:
                                 "it holds no graph of that name (the service description at GET /sparql "
                                 "lists its graphs)")
             dataset = (None, None, not seen.has_dataset)
-        compress = takes_gzip((request.header("accept-encoding") or "").encode("latin-1"))
+        compress = not plain and takes_gzip((request.header("accept-encoding") or "").encode("latin-1"))
         key = (release.id, seen.normalized, dataset, fmt.name, compress)
         cached = self.results.get(key)
         if cached is None:
             cached = await self._run(query, seen, dataset, fmt, compress)
             self.results.put(key, cached, len(cached.body))
-        if request.method == "GET":
+        if request.method == "GET" and not plain:
             accept = (request.header("accept") or "").encode("latin-1")
             self.requests.put((request.path, request.query_string, accept, compress), cached, len(cached.body))
         return cached
@@ -285,6 +371,39 @@ class App:
         return self._descriptions[key]
 
 
+def _plain_error(request: Request, status: int, message: str, headers: Headers | None) -> Response:
+    return error_response(status, message, headers)
+
+
+def _prefers_html(accept: str | None) -> bool:
+    """For ``/``: the home page when ``Accept`` names HTML itself (as browsers do) and does not
+    prefer ``application/json``; otherwise (``*/*``, no header, JSON) the JSON index, as before."""
+    if not accept:
+        return False
+    entries = negotiate.parse_accept(accept)
+    if not any(media in ("text/html", "application/xhtml+xml") and q > 0 for media, q, _ in entries):
+        return False
+    return negotiate.quality(entries, _HTML) >= negotiate.quality(entries, _JSON_INDEX)
+
+
+def _static_files() -> dict[str, tuple[bytes, str, bytes]]:
+    """The static files, read once: the pages' (``ilograph.css``) and the web service's own
+    (the query page's script and stylesheet), with their media types and ETags."""
+    import hashlib
+
+    from ..pages import static_files
+
+    found = {path[len("static/"):]: data for path, data in static_files().items()}
+    for entry in (files(__package__) / "static").iterdir():
+        if entry.is_file():
+            found[entry.name] = entry.read_bytes()
+    out = {}
+    for name, data in found.items():
+        media = _STATIC_TYPES.get(name[name.rfind("."):], "application/octet-stream")
+        out[name] = (data, media, f'"{hashlib.sha256(data).hexdigest()[:20]}"'.encode())
+    return out
+
+
 def takes_gzip(accept_encoding: bytes) -> bool:
     """Whether an ``Accept-Encoding`` value accepts gzip: named (or else ``*``) without ``q=0``."""
     if not accept_encoding:
@@ -323,9 +442,11 @@ async def _send(send: Send, response: Response, with_body: bool) -> None:
     await send({"type": "http.response.body", "body": response.body if with_body else b""})
 
 
-def create_app(settings: Settings, store: Store, *, queries: Sequence[NamedQuery] = ()) -> App:
-    """The ASGI application serving ``store`` with ``settings`` (and the named ``queries``)."""
-    return App(settings, store, queries)
+def create_app(settings: Settings, store: Store, *, queries: Sequence[NamedQuery] = (),
+               publication: Publication | None = None) -> App:
+    """The ASGI application serving ``store`` with ``settings`` (and the named ``queries``); with
+    a ``publication`` of the same release, also its pages, documents, downloads and catalogue."""
+    return App(settings, store, queries, publication)
 
 
 __all__ = ["App", "CORS", "create_app", "syntax_message", "takes_gzip"]

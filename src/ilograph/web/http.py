@@ -3,10 +3,12 @@ error every route may raise, which the app turns into a plain-text answer with a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
 Headers = list[tuple[bytes, bytes]]
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$")
 Receive = Callable[[], Awaitable[dict]]
 Send = Callable[[dict], Awaitable[None]]
 
@@ -15,6 +17,10 @@ Send = Callable[[dict], Awaitable[None]]
 CORS: Headers = [(b"access-control-allow-origin", b"*"),
                  (b"access-control-expose-headers",
                   b"X-Ilograph-Truncated, X-Ilograph-Max-Rows, X-Ilograph-Release, Content-Length")]
+#: Headers on every answer besides CORS: a browser never guesses a type other than the one sent.
+ALWAYS: Headers = CORS + [(b"x-content-type-options", b"nosniff")]
+#: The statuses whose answers carry no body, so no Content-Type or Content-Length either.
+BODILESS = (204, 304)
 
 
 class HttpError(Exception):
@@ -35,10 +41,15 @@ class Response:
     body: bytes
     content_type: str
     headers: Headers = field(default_factory=list)
+    #: the Content-Length to announce instead of the body's (a HEAD answered without reading the body)
+    length: int | None = None
 
     def raw_headers(self) -> Headers:
-        return ([(b"content-type", self.content_type.encode()), (b"content-length", str(len(self.body)).encode())]
-                + CORS + self.headers)
+        if self.status in BODILESS:
+            return ALWAYS + self.headers
+        length = len(self.body) if self.length is None else self.length
+        return ([(b"content-type", self.content_type.encode()), (b"content-length", str(length).encode())]
+                + ALWAYS + self.headers)
 
 
 def error_response(status: int, message: str, headers: Headers | None = None) -> Response:
@@ -69,12 +80,16 @@ class Request:
 
     @property
     def base_url(self) -> str:
-        """``scheme://host`` as the client addressed the service."""
-        scheme = self.scope.get("scheme", "http")
+        """``scheme://host`` as the client addressed the service: the ``Host`` header when it is a
+        well-formed host name or address with an optional port, else the address the server
+        listens on (a ``Host`` is written into answers such as ``sitemap.xml``, so nothing else
+        of it is ever echoed)."""
+        scheme = "https" if self.scope.get("scheme") == "https" else "http"
         host = self.headers.get("host")
-        if not host:
+        if not host or not _HOST.match(host):
             server = self.scope.get("server") or ("127.0.0.1", 80)
-            host = f"{server[0]}:{server[1]}"
+            name = str(server[0])
+            host = f"[{name}]:{server[1]}" if ":" in name else f"{name}:{server[1]}"
         return f"{scheme}://{host}"
 
     async def body(self, limit: int) -> bytes:
