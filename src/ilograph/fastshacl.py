@@ -56,8 +56,8 @@ SPARQL, PYSHACL = "sparql", "pyshacl"
 
 _NS = "urn:x-ilograph-fastshacl:"
 SURROGATE = _NS + "dt:"    # a literal rdflib accepts but pyoxigraph's Store would rewrite
-ILL_TYPED = _NS + "ill:"   # (not used for data: see _ILL)
 _SCRATCH = ox.NamedNode(_NS + "scratch")
+ILL_TYPED = _NS + "ill:"   # (not used for data: see _ILL)
 _ILL = ox.NamedNode(_NS + "ill")  # the triples whose literal object rdflib flags ill-typed
 _FOCUS = ox.NamedNode(_NS + "focus")
 _XSD_STRING = str(XSD.string)
@@ -227,18 +227,18 @@ def _quiet_rdflib() -> Iterator[None]:
 class Mirror:
     """The data as pySHACL sees it, in a pyoxigraph Store that keeps literals exact.
 
-    Build it with :meth:`from_sources`, :meth:`from_rdflib` or :meth:`from_quads`. The data is in
-    the named graphs :attr:`graphs` (queries use their union as default graph); focus node sets
-    are written into a scratch graph by :func:`run`.
+    Build it with :meth:`from_sources`, :meth:`from_rdflib` or :meth:`from_quads`. The data is the
+    store's default graph (one graph, as pySHACL sees it; pyoxigraph plans queries on it much better
+    than on a list of named graphs); :func:`run` writes focus node sets into a scratch named graph.
     """
 
     def __init__(self) -> None:
         self.store = ox.Store()
-        self.graphs: list[ox.NamedNode] = []
         self.surrogate_predicates: set[str] = set()  # predicates with a surrogate or ill-typed literal object
         self.ill_count = 0  # triples whose literal object rdflib flags ill-typed (copied into the graph _ILL)
         self._encoded: dict[tuple[str, str], ox.Literal] = {}
         self._ill: set[tuple[str, str]] = set()  # (lexical form, datatype) rdflib flags ill-typed
+        self._subclasses: dict[str, list[rdflib.term.Node]] = {}
         self._rdflib_graph: rdflib.Graph | None = None
         self._rdflib_factory: Callable[[], rdflib.Graph] | None = None
         self._ns_source: rdflib.Graph | None = None
@@ -253,7 +253,7 @@ class Mirror:
         quads: list[ox.Quad] = []
         for f in sources.files:
             if f.kind in kinds:
-                quads.extend(sources.dataset.quads_for_graph_name(ox.NamedNode(f.graph)))
+                quads += sources.dataset.quads_for_graph_name(ox.NamedNode(f.graph))
         m._load(quads)
         m._rdflib_factory = lambda: sources.to_rdflib(kinds)
         return m
@@ -263,10 +263,8 @@ class Mirror:
         """Quads or triples as parsed by pyoxigraph (converted to rdflib by pySHACL's fallback with
         :func:`ilograph.load.to_rdflib`, as ``Sources.to_rdflib`` does)."""
         m = cls()
-        g = ox.NamedNode(_NS + "data")
-        given = [q if isinstance(q, ox.Quad) and not isinstance(q.graph_name, ox.DefaultGraph)
-                 else ox.Quad(q.subject, q.predicate, q.object, g) for q in quads]
-        m._load(given)
+        given = [q if isinstance(q, ox.Quad) else ox.Quad(q.subject, q.predicate, q.object) for q in quads]
+        m._load(list(given))
 
         def factory() -> rdflib.Graph:
             from .load import to_rdflib
@@ -281,67 +279,58 @@ class Mirror:
     def from_rdflib(cls, graph: rdflib.Graph) -> "Mirror":
         """An rdflib graph, as is (pySHACL's fallback validates this very graph)."""
         m = cls()
-        g = ox.NamedNode(_NS + "data")
-        m.graphs = [g]
         quads = []
         with _quiet_rdflib():
             for s, p, o in graph:
-                q = ox.Quad(_ox_node(s), ox.NamedNode(str(p)), m.encode(o) if isinstance(o, Literal) else _ox_node(o), g)
+                q = ox.Quad(_ox_node(s), ox.NamedNode(str(p)), m.encode(o) if isinstance(o, Literal) else _ox_node(o))
                 quads.append(q)
                 if isinstance(o, Literal) and o.ill_typed is True:
                     quads.append(ox.Quad(q.subject, q.predicate, q.object, _ILL))
                     m.ill_count += 1
         m.store.extend(quads)
-        m._note_surrogate_predicates()
+        m.surrogate_predicates = {q.predicate.value for q in quads if q.graph_name == _ILL or (
+            isinstance(q.object, ox.Literal) and q.object.datatype.value.startswith(SURROGATE))}
         m._rdflib_graph = graph
         m._ns_source = graph
         return m
 
-    @property
-    def graph_set(self) -> set[ox.NamedNode]:
-        return set(self.graphs)
-
     def _load(self, quads: list[ox.Quad]) -> None:
-        graphs: dict[ox.NamedNode, None] = {}
-        typed: dict[tuple[str, str], None] = {}
+        """Store the quads (in their graphs: queries read the union), typed literals in their
+        stored form. ``quads`` is modified in place."""
         Lit = ox.Literal
-        for q in quads:
+        typed: list[tuple[int, tuple[str, str]]] = []
+        keys: dict[tuple[str, str], None] = {}
+        for i, q in enumerate(quads):
             o = q.object
             if type(o) is Lit:
                 dt = o.datatype.value
                 if dt != _XSD_STRING and dt != _RDF_LANGSTRING:
-                    typed[(o.value, dt)] = None
-            graphs[q.graph_name] = None
-        self.graphs = list(graphs)
-        self._prepare([k for k in typed if k not in self._encoded])
-        changed = {k: v for k, v in self._encoded.items()
-                   if not (v.value == k[0] and v.datatype.value == k[1])}
+                    k = (o.value, dt)
+                    typed.append((i, k))
+                    keys[k] = None
+        self._prepare([k for k in keys if k not in self._encoded])
+        encoded, ill_keys = self._encoded, self._ill
         # a literal rdflib flags ill-typed is the same term as its well-typed twin ("TRUE" and
         # "true"^^xsd:boolean); rdflib keeps the first object added for a triple, and its flag
-        ill_terms = {self._encoded[k] for k in typed if k in self._ill}
+        ill_terms = {encoded[k] for k in keys if k in ill_keys}
         first: dict[tuple, bool] = {}
-        if changed or ill_terms:
-            fixed = []
-            encoded = self._encoded
-            for q in quads:
-                o = q.object
-                if type(o) is Lit:
-                    key = (o.value, o.datatype.value)
-                    e = changed.get(key)
-                    if e is not None:
-                        q = ox.Quad(q.subject, q.predicate, e, q.graph_name)
-                    if ill_terms:
-                        term = encoded.get(key)
-                        if term is not None and term in ill_terms:
-                            first.setdefault((q.subject, q.predicate, term), key in self._ill)
-                fixed.append(q)
-            quads = fixed
+        special: set[str] = set()
+        for i, k in typed:
+            e = encoded[k]
+            q = quads[i]
+            if e.value != k[0] or e.datatype.value != k[1]:
+                q = quads[i] = ox.Quad(q.subject, q.predicate, e, q.graph_name)
+                if e.datatype.value.startswith(SURROGATE):
+                    special.add(q.predicate.value)
+            if ill_terms and e in ill_terms:
+                first.setdefault((q.subject, q.predicate, e), k in ill_keys)
         ill = [ox.Quad(s, p, o, _ILL) for (s, p, o), is_ill in first.items() if is_ill]
         self.ill_count = len(ill)
+        special.update(q.predicate.value for q in ill)
+        self.surrogate_predicates = special
         self.store.extend(quads)
         if ill:
             self.store.extend(ill)
-        self._note_surrogate_predicates()
 
     def _prepare(self, keys: list[tuple[str, str]]) -> None:
         """Decide the stored form of typed literals (lexical form, datatype) as written."""
@@ -358,11 +347,6 @@ class Mirror:
                 self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(dt))
             else:
                 self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(SURROGATE + dt))
-
-    def _note_surrogate_predicates(self) -> None:
-        q = f"""SELECT DISTINCT ?p WHERE {{ {{ ?s ?p ?o FILTER(isLiteral(?o)
-                && STRSTARTS(STR(DATATYPE(?o)), "{SURROGATE}")) }} UNION {{ GRAPH <{_ILL.value}> {{ ?s ?p ?o }} }} }}"""
-        self.surrogate_predicates = {r["p"].value for r in self.query(q)}
 
     # terms
 
@@ -411,12 +395,16 @@ class Mirror:
     # queries
 
     def query(self, text: str) -> Any:
-        return self.store.query(text, default_graph=self.graphs)
+        return self.store.query(text, use_default_graph_as_union=True)
 
-    def update(self, text: str) -> None:
-        """Run a SPARQL update whose WHERE clause reads the data (``USING_DATA`` marks the place)."""
-        using = " ".join(f"USING <{g.value}>" for g in self.graphs) or f"USING <{_NS}no-data>"
-        self.store.update(text.replace("USING_DATA", using))
+    def subclasses(self, cls: str) -> list[rdflib.term.Node]:
+        """``cls`` and its subclasses (rdfs:subClassOf*), per run."""
+        if cls not in self._subclasses:
+            found = {URIRef(cls)}
+            for r in self.query(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS.subClassOf}>* <{cls}> }}"):
+                found.add(self.decode(r["c"]))
+            self._subclasses[cls] = sorted(found, key=lambda t: t.n3())
+        return self._subclasses[cls]
 
     def rdflib_graph(self) -> rdflib.Graph:
         """The data as an rdflib graph, for pySHACL (built once, when first needed)."""
@@ -436,7 +424,7 @@ class Mirror:
         if not isinstance(node, BNode) or depth > 12 or (node, None, None) in graph:
             return
         for q in self.store.quads_for_pattern(ox.BlankNode(str(node)), None, None, None):
-            if q.graph_name in self.graph_set:
+            if q.graph_name != _ILL:
                 o = self.decode(q.object)
                 graph.add((node, URIRef(q.predicate.value), o))
                 self.describe(graph, o, depth + 1)
@@ -464,19 +452,29 @@ class Unsupported(Exception):
 
 
 _RDF_TYPE_PATH = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>/<http://www.w3.org/2000/01/rdf-schema#subClassOf>*"
-_F_PRED = "<" + _NS + "in>"
 
 
 @dataclass
 class FocusSet:
-    """A set of focus nodes, materialized once per run in the scratch graph under :attr:`key`."""
+    """A set of focus nodes: a pattern binding ``?this``, evaluated inside each query that needs it
+    (pyoxigraph reads much faster than it writes: materializing the sets cost more than this)."""
 
     key: str
-    insert: str  # SPARQL update filling it
+    where: str                        # binds ?this (possibly several times)
     parent: "FocusSet | None" = None  # the set it is derived from (values of a path)
 
     def pattern(self, var: str = "?this") -> str:
-        return f"GRAPH <{_SCRATCH.value}> {{ <{self.key}> {_F_PRED} {var} }}"
+        """A subquery binding ``var`` to each focus node once."""
+        return f"{{ SELECT DISTINCT {var} WHERE {{ {self.body(var, 0)} }} }}"
+
+    def stored(self, var: str = "?this") -> str:
+        """The focus nodes written in the scratch graph by :func:`execute` (for SHACL-SPARQL
+        queries, which pyoxigraph plans better from a quad pattern than from a subquery)."""
+        return f"GRAPH <{_SCRATCH.value}> {{ <{self.key}> <{_NS}in> {var} }}"
+
+    def body(self, var: str, depth: int) -> str:
+        return self.where.replace("?this", var).replace("?_fs_up", f"?_fs_up{depth}").replace(
+            "__PARENT__", self.parent.body(f"?_fs_up{depth}", depth + 1) if self.parent else "")
 
 
 @dataclass
@@ -658,15 +656,13 @@ class _Compiler:
         return self._focus_set("targets " + where, where)
 
     def focus_from_values(self, parent: FocusSet, path_sparql: str) -> FocusSet:
-        where = f"{parent.pattern('?p')} ?p {path_sparql} ?this ."
-        return self._focus_set("values " + where, where, parent)
+        where = f"__PARENT__ ?_fs_up {path_sparql} ?this ."
+        return self._focus_set(f"values of {parent.key} {path_sparql}", where, parent)
 
     def _focus_set(self, ident: str, where: str, parent: FocusSet | None = None) -> FocusSet:
         if ident not in self.focus_sets:
             key = f"{_NS}focus/{len(self.focus_sets)}"
-            insert = (f"INSERT {{ GRAPH <{_SCRATCH.value}> {{ <{key}> {_F_PRED} ?this }} }} "
-                      f"USING_DATA WHERE {{ {where} }}")
-            self.focus_sets[ident] = FocusSet(key=key, insert=insert, parent=parent)
+            self.focus_sets[ident] = FocusSet(key=key, where=where, parent=parent)
         return self.focus_sets[ident]
 
     # -- terms and paths
@@ -754,7 +750,7 @@ class _Compiler:
                     n = int(c.min_count.value)
                     if n == 0:
                         continue
-                    q = (f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ ?this {path} ?v }} }}" if n == 1 else
+                    q = (f"SELECT DISTINCT ?this WHERE {{ {F} MINUS {{ ?this {path} ?v }} }}" if n == 1 else
                          f"SELECT ?this WHERE {{ {F} OPTIONAL {{ ?this {path} ?v }} }} GROUP BY ?this "
                          f"HAVING (COUNT(DISTINCT ?v) < {n})")
                 else:
@@ -823,7 +819,7 @@ class _Compiler:
                             value=False, comp=sh_.QualifiedMaxCountConstraintComponent)
                     if c.min_count is not None and int(c.min_count) > 0:
                         n = int(c.min_count)
-                        q = (f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ ?this {path} ?v FILTER({cond}) }} }}"
+                        q = (f"SELECT DISTINCT ?this WHERE {{ {F} MINUS {{ ?this {path} ?v FILTER({cond}) }} }}"
                              if n == 1 else
                              f"SELECT ?this WHERE {{ {F} OPTIONAL {{ ?this {path} ?v FILTER({cond}) }} }} "
                              f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})")
@@ -857,9 +853,12 @@ class _Compiler:
     # -- conditions: SPARQL expressions that never raise an error, true when a value conforms
 
     def cond_class(self, cls: rdflib.term.Node, v: str) -> str:
-        if isinstance(cls, BNode):
-            raise Unsupported("sh:class with a blank node")
-        return f"(!isLiteral({v}) && EXISTS {{ {v} {_RDF_TYPE_PATH} {self.term(cls)} }})"
+        """``v`` is a SHACL instance of ``cls``. pyoxigraph evaluates ``rdf:type/rdfs:subClassOf*``
+        slowly for a bound subject, so the subclasses of ``cls`` are listed once per run (the
+        placeholder ``__SUBCLASSES__(<C>)__``) and ``v``'s types looked up among them."""
+        if not isinstance(cls, URIRef):
+            raise Unsupported("sh:class with a blank node or literal")
+        return f"__CLASS__({v}|{self.fresh()}|{cls})__"
 
     def triple_context(self, subject: str, path: rdflib.term.Node) -> Any:
         """Where a value reached through ``path`` comes from, for the ill-typed check: the triple
@@ -1066,6 +1065,8 @@ class _SparqlConstraint:
         self.projected: list[str] = []
         self.algebra: Any = None
         self.triples: list[tuple] = []
+        self.focus: Any = None
+        self.stored = False
         self.exprs: list[tuple[Any, Any]] = []  # (expression, variable it is bound to by BIND or None)
 
     @classmethod
@@ -1093,12 +1094,23 @@ class _SparqlConstraint:
         if "failure" in self.projected:
             raise Unsupported("a SPARQL constraint selecting ?failure")
         self._walk(algebra, True)
-        self.text = _inject(full, focus.pattern(), add_this="this" not in self.projected)
+        full = _minus_rewrite(algebra, full)
+        self.focus = focus
+        self.stored = self._scratch_safe()
+        self.text = _inject(full, focus.stored() if self.stored else focus.pattern(),
+                            add_this="this" not in self.projected)
         try:
             ox.Store().query(self.text)
         except SyntaxError as exc:
             raise Unsupported(f"pyoxigraph cannot parse the rewritten SPARQL constraint: {exc}") from None
         return self
+
+    def _scratch_safe(self) -> bool:
+        """The scratch graph (focus nodes) cannot match the query's triple patterns: every pattern
+        whose predicate is a variable (or a complex path) has ``$this`` as subject."""
+        from rdflib.term import Variable
+        return all(isinstance(p, URIRef) or (isinstance(s, Variable) and str(s) == "this")
+                   for s, p, o in self.triples)
 
     # the algebra: what is allowed, where ?this is used, what the runtime check needs
 
@@ -1224,6 +1236,111 @@ class _SparqlConstraint:
         return None
 
 
+def _spine_filter(algebra: Any) -> Any:
+    """The Filter node of the top-level group of a SELECT query's algebra, or None."""
+    node = algebra.p
+    while getattr(node, "name", None) in ("Project", "Distinct", "Reduced"):
+        node = node.p
+    return node if getattr(node, "name", None) == "Filter" else None
+
+
+def _conjuncts(e: Any) -> list[Any]:
+    if getattr(e, "name", None) == "ConditionalAndExpression":
+        out = _conjuncts(e.expr)
+        for x in e.other or []:
+            out += _conjuncts(x)
+        return out
+    return [e]
+
+
+def _pure_pattern(g: Any) -> tuple[list[tuple], list[Any]] | None:
+    """The triples and filters of a group made only of triples and filters (parse tree or algebra)."""
+    name = getattr(g, "name", None)
+    if name == "GroupGraphPatternSub":
+        triples: list[tuple] = []
+        filters: list[Any] = []
+        for part in g.part or []:
+            sub = _pure_pattern(part)
+            if sub is None:
+                return None
+            triples += sub[0]
+            filters += sub[1]
+        return triples, filters
+    if name == "TriplesBlock":
+        return [tuple(b[i:i + 3]) for b in g.triples for i in range(0, len(b) - 2, 3)], []
+    if name == "BGP":
+        return [tuple(t) for t in g.triples], []
+    if name == "Join":
+        a, b = _pure_pattern(g.p1), _pure_pattern(g.p2)
+        return None if a is None or b is None else (a[0] + b[0], a[1] + b[1])
+    if name == "Filter":
+        sub = _pure_pattern(g.p)
+        return None if sub is None else (sub[0], sub[1] + [g.expr])
+    return None
+
+
+def _expr_vars(e: Any) -> set[str]:
+    from rdflib.term import Variable
+    if isinstance(e, Variable):
+        return {str(e)}
+    if isinstance(e, (list, tuple)):
+        return set().union(*(_expr_vars(x) for x in e)) if e else set()
+    if getattr(e, "name", None) is None:
+        return set()
+    if e.name in ("Builtin_EXISTS", "Builtin_NOTEXISTS"):
+        return {"?"}  # nested: not a pure pattern
+    return set().union(*(_expr_vars(x) for k, x in e.items() if k != "_vars")) if len(e) else set()
+
+
+def _minus_rewrite(algebra: Any, text: str) -> str:
+    """``FILTER NOT EXISTS { P }`` of the top-level group as ``MINUS { P }``, when they give the same
+    solutions: P is triples and filters on its own variables, shares a variable with the rest of
+    the query, and every shared variable is certainly bound there (pyoxigraph evaluates MINUS once
+    for all solutions, NOT EXISTS once per solution: quadratic on large data)."""
+    from rdflib.term import Variable
+    top = _spine_filter(algebra)
+    if top is None:
+        return text
+    nots = [e for e in _conjuncts(top.expr) if getattr(e, "name", None) == "Builtin_NOTEXISTS"]
+    if not nots:
+        return text
+    certain = _certain(top.p) | {"this"}
+    outer = {str(v) for v in (top.p.get("_vars") or ())} | {str(v) for v in algebra.PV} | {"this"}
+    for e in _conjuncts(top.expr):
+        if e not in nots:
+            outer |= _expr_vars(e)
+    for e in nots:
+        pure = _pure_pattern(e.graph)
+        if pure is None:
+            return text
+        triples, filters = pure
+        inner = {str(x) for t in triples for x in t if isinstance(x, Variable)}
+        if any(not _expr_vars(f) <= inner for f in filters):
+            return text
+        shared = inner & outer
+        if not shared or not shared <= certain:
+            return text
+    # the same NOT EXISTS, in the text: at depth 1 of the query's group
+    depth, spots = 0, []
+    chars = list(_scan(text))
+    code = "".join(ch for _, ch in chars)
+    for m in re.finditer(r"FILTER\s+NOT\s+EXISTS\s*\{|[{}]", code, re.I):
+        tok = m.group()
+        if tok == "{":
+            depth += 1
+        elif tok == "}":
+            depth -= 1
+        else:
+            if depth == 1:
+                spots.append((chars[m.start()][0], chars[m.end() - 1][0]))
+            depth += 1
+    if len(spots) != len(nots):
+        return text
+    for start, brace in reversed(spots):
+        text = text[:start] + "MINUS {" + text[brace + 1:]
+    return text
+
+
 def _certain(node: Any) -> set[str]:
     """Variables certainly bound by an algebra pattern."""
     from rdflib.term import Variable
@@ -1336,6 +1453,7 @@ class Outcome:
     engines: dict[str, str]
     reasons: dict[str, str]
     timings: dict[str, float]
+    slowest: list[tuple[float, str, str]] = field(default_factory=list)  # (seconds, shape, component)
 
 
 def run(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) -> list[Result]:
@@ -1381,25 +1499,27 @@ def execute(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) 
     for node, why in late.items():
         reasons[plan.key(node)] = why
     checks = [c for c in plan.checks if c.top not in late]
-    _clear_scratch(mirror)
-    used: set[str] = set()
-    for c in checks:
-        fs: FocusSet | None = c.focus
-        while fs is not None:
-            used.add(fs.key)
-            fs = fs.parent
-    for fs in plan.focus_sets:  # in creation order: a set derived from another comes after it
-        if fs.key in used:
-            mirror.update(fs.insert)
+    timings["plan"] = clock() - t0
+
+    t0 = clock()
+    stored = {c.sparql.focus.key: c.sparql.focus for c in checks if c.kind == "sparql" and c.sparql.stored}
+    for fs in stored.values():
+        key, pred = ox.NamedNode(fs.key), ox.NamedNode(_NS + "in")
+        mirror.store.extend([ox.Quad(key, pred, r[0], _SCRATCH) for r in mirror.query(
+            f"SELECT DISTINCT ?this WHERE {{ {fs.body('?this', 0)} }}")])
     timings["focus"] = clock() - t0
 
     t0 = clock()
     runner = _Runner(plan, mirror)
     results: list[Result] = []
+    per_check = []
     for c in checks:
+        t1 = clock()
         results.extend(runner.check(c))
+        per_check.append((clock() - t1, plan.key(c.shape.node), c.component_iri.split("#")[-1]))
     timings["sparql"] = clock() - t0
-    _clear_scratch(mirror)
+    if stored:
+        mirror.store.remove_graph(_SCRATCH)
 
     t0 = clock()
     fallback = set(plan.fallback) | set(late)
@@ -1408,7 +1528,8 @@ def execute(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) 
     timings["pyshacl"] = clock() - t0
     engines = {plan.key(n): SPARQL for n in plan.fast if n not in late}
     engines.update({plan.key(n): PYSHACL for n in fallback})
-    return Outcome(results=results, engines=engines, reasons=reasons, timings=timings)
+    return Outcome(results=results, engines=engines, reasons=reasons, timings=timings,
+                   slowest=sorted(per_check, reverse=True)[:20])
 
 
 class _Runner:
@@ -1419,13 +1540,24 @@ class _Runner:
         self.dummy = URIRef(_NS + "focus-node")
 
     def text(self, c: Check) -> str:
-        """The query of a check, with the ill-typed placeholders resolved for this mirror."""
-        if "__ILL__" not in c.query:
-            return c.query
+        """The query of a check, its placeholders resolved for this mirror: the subclasses of a
+        class, and whether a literal reached through a triple is ill-typed."""
+        q = c.query
+        if "__CLASS__" in q:
+            def instance(m: re.Match) -> str:
+                v, t, cls = m[1], m[2], m[3]
+                found = self.mirror.subclasses(cls)
+                if any(isinstance(x, BNode) for x in found):  # not writable as constants: the path
+                    return f"EXISTS {{ {v} {_RDF_TYPE_PATH} <{cls}> }}"
+                listed = ", ".join(self.mirror.sparql(x) for x in found)
+                return f"EXISTS {{ {v} <{RDF.type}> {t} FILTER({t} IN ({listed})) }}"
+            q = re.sub(r"__CLASS__\(([^|)]*)\|([^|)]*)\|([^)]*)\)__", instance, q)
+        if "__ILL__" not in q:
+            return q
         if not self.mirror.ill_count:
-            return re.sub(r"__ILL__\([^)]*\)__", "false", c.query)
+            return re.sub(r"__ILL__\([^)]*\)__", "false", q)
         return re.sub(r"__ILL__\(([^|)]*)\|([^|)]*)\|([^|)]*)\)__",
-                      lambda m: f"EXISTS {{ GRAPH <{_ILL.value}> {{ {m[1]} {m[2]} {m[3]} }} }}", c.query)
+                      lambda m: f"EXISTS {{ GRAPH <{_ILL.value}> {{ {m[1]} {m[2]} {m[3]} }} }}", q)
 
     def check(self, c: Check) -> list[Result]:
         if c.kind == "rows":
@@ -1532,11 +1664,6 @@ class _Runner:
         if isinstance(path, BNode) and (path, None, None) in self.plan.shapes:
             return path_text(self.plan.shapes, path)
         return path_text(self.plan.shapes, path)
-
-
-def _clear_scratch(mirror: Mirror) -> None:
-    if _SCRATCH in set(mirror.store.named_graphs()):
-        mirror.store.remove_graph(_SCRATCH)
 
 
 def _run_pyshacl(plan: Plan, mirror: Mirror, nodes: set) -> list[Result]:
