@@ -91,7 +91,7 @@ class Result:
     def key(self) -> tuple:
         """A comparable form, independent of the engine and of blank node labels of the shapes."""
         return (_term_key(self.focus), self.path_key, _term_key(self.value), str(self.component), self.shape,
-                str(self.severity), frozenset((str(m), m.language) for m in self.messages))
+                str(self.severity), tuple(sorted((str(m), m.language or "") for m in self.messages)))
 
 
 def comparable(results: Iterable[Result]) -> list[tuple]:
