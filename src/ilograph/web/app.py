@@ -91,7 +91,8 @@ class App:
         self.store = store
         self.queries = {q.name: q for q in queries}
         self.query_page = QueryPage(settings, store.release.base, queries,
-                                    prefixes=publication.prefixes if publication is not None else None)
+                                    prefixes=publication.prefixes if publication is not None else None,
+                                    pages=publication is not None)
         self.static = _static_files()
         self.routes: dict[str, Route] = {}
         self.prefix_routes: list[tuple[str, Route]] = []

@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from ..pages import choose_language, render_template
 from ..pages.lang import LANGUAGES
-from ..pages.links import Links, clickable
+from ..pages.links import Links, as_uri, clickable
 from ..query import NamedQuery
 from . import negotiate
 from .http import HttpError, Request, Response
@@ -158,9 +158,11 @@ class QueryPage:
     """Renders the page (see the module docstring) for one service."""
 
     def __init__(self, settings: Settings, base: str, queries: Sequence[NamedQuery],
-                 prefixes: Mapping[str, str] | None = None) -> None:
+                 prefixes: Mapping[str, str] | None = None, *, pages: bool = True) -> None:
         self.settings = settings
         self.base = base
+        #: whether this service serves the dataset's pages (else its IRIs link to themselves)
+        self.pages = pages
         self.queries = list(queries)
         self.prefixes = dict(prefixes or {})
         self._namespaces = sorted(self.prefixes.items(), key=lambda item: -len(item[1]))
@@ -188,7 +190,7 @@ class QueryPage:
             "query.html", links=links, lang=lang, packages=("ilograph.web",), title=w["title"], canonical=None,
             jsonld=None, alternates=[], w=w, query=query, default_query=DEFAULT_QUERY, examples=examples,
             table=table, error=error, downloads=downloads, display_limit=DISPLAY_LIMIT,
-            endpoint="/sparql", endpoint_url=request.base_url + "/sparql", base=self.base,
+            endpoint="/sparql", endpoint_url=request.base_url + "/sparql", base=self.base if self.pages else "",
             limits=w["limits"].format(timeout=f"{self.settings.timeout:g}", rows=self.settings.max_rows),
             max_rows=self.settings.max_rows,
             prefixes_json=json.dumps(self.prefixes, ensure_ascii=True, sort_keys=True),
@@ -253,7 +255,9 @@ class QueryPage:
         return Cell(str(term), kind="triple")
 
     def _iri(self, iri: str, links: Links) -> Cell:
-        href = links.href(iri) if iri.lower().startswith(("http://", "https://")) and clickable(iri) else None
+        href = None
+        if iri.lower().startswith(("http://", "https://")) and clickable(iri):
+            href = links.href(iri) if self.pages else as_uri(iri)
         return Cell(self.curie(iri), href=href, title=iri, kind="iri")
 
     def _literal(self, value: str, lang: str | None, datatype: str | None) -> Cell:
