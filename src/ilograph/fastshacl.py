@@ -19,12 +19,13 @@ The queries run on a :class:`Mirror`: a pyoxigraph Store holding the data exactl
 (an rdflib graph built with :func:`ilograph.load.to_rdflib`): literals keep rdflib's normalized
 lexical form and their datatype. pyoxigraph's Store stores some literals by value (``"5"^^xsd:
 positiveInteger`` comes back as ``"5"^^xsd:integer``, ``"1.50"^^xsd:decimal`` as ``"1.5"``), so
-such literals are stored under a surrogate datatype (``<urn:x-ilograph-fastshacl:dt:...>``), and
-literals rdflib finds ill-typed under another (``<urn:x-ilograph-fastshacl:ill:...>``). Term
-equality, ``STR``, ``LANG`` and the ``sh:datatype`` check are then exact. A SHACL-SPARQL query that
-applies a value-sensitive operation (comparison, arithmetic, ``DATATYPE``, casts...) to a variable
-that may hold such a literal in this data is sent to pySHACL (decided per run, see
-:func:`_sparql_unsafe_reason`).
+such literals are stored under a surrogate datatype (``<urn:x-ilograph-fastshacl:dt:...>``); the
+triples whose literal rdflib flags ill-typed are also copied into a side graph (rdflib keeps the
+flag per triple: ``"TRUE"`` and ``"true"^^xsd:boolean`` are one term for it). Term equality,
+``STR``, ``LANG`` and the ``sh:datatype`` check are then exact. A SHACL-SPARQL query that applies a
+value-sensitive operation (comparison, arithmetic, ``DATATYPE``, casts...) to a variable that may
+hold such a literal in this data is sent to pySHACL (decided per run, see
+``_SparqlConstraint.unsafe_reason``).
 
 Note on ill-typed literals: pySHACL reports an ill-typed literal under ``sh:datatype`` only when
 rdflib flags it ill-typed. rdflib has no parser for ``xsd:gYear`` / ``xsd:gYearMonth``, so
@@ -57,7 +58,6 @@ SPARQL, PYSHACL = "sparql", "pyshacl"
 _NS = "urn:x-ilograph-fastshacl:"
 SURROGATE = _NS + "dt:"    # a literal rdflib accepts but pyoxigraph's Store would rewrite
 _SCRATCH = ox.NamedNode(_NS + "scratch")
-ILL_TYPED = _NS + "ill:"   # (not used for data: see _ILL)
 _ILL = ox.NamedNode(_NS + "ill")  # the triples whose literal object rdflib flags ill-typed
 _FOCUS = ox.NamedNode(_NS + "focus")
 _XSD_STRING = str(XSD.string)
@@ -383,8 +383,6 @@ class Mirror:
             return Literal(term.value)
         if dt.startswith(SURROGATE):
             dt = dt[len(SURROGATE):]
-        elif dt.startswith(ILL_TYPED):
-            dt = dt[len(ILL_TYPED):]
         with _quiet_rdflib():
             return Literal(term.value, datatype=URIRef(dt))
 
@@ -473,7 +471,7 @@ class FocusSet:
         return f"GRAPH <{_SCRATCH.value}> {{ <{self.key}> <{_NS}in> {var} }}"
 
     def body(self, var: str, depth: int) -> str:
-        return self.where.replace("?this", var).replace("?_fs_up", f"?_fs_up{depth}").replace(
+        return self.where.replace("?_fs_up", f"?_fs_up{depth}").replace("?this", var).replace(
             "__PARENT__", self.parent.body(f"?_fs_up{depth}", depth + 1) if self.parent else "")
 
 
@@ -489,7 +487,6 @@ class Check:
     query: str = ""            # rows: SELECT ?this [?v] [?l] ; python: SELECT DISTINCT ?v
     value: str | None = None   # rows: the variable holding the result's sh:value ("v", "this" or None)
     vp: str = ""               # the value pattern ?this -> ?v (property shapes)
-    rule: Any = None           # python: the rule (pattern / bound) checked by pySHACL's code
     sparql: Any = None         # sparql: _SparqlConstraint
     top: Any = None            # the top-level shape node this check belongs to
 
@@ -729,11 +726,11 @@ class _Compiler:
         for c in comps:
             name = type(c).__name__
             iri = c.shacl_constraint_component
-            def add(kind: str, query: str = "", value: bool = True, rule: Any = None, sparql: Any = None,
+            def add(kind: str, query: str = "", value: bool = True, sparql: Any = None,
                     comp: URIRef = iri, c: Any = c) -> None:
                 var = ("v" if re.match(r"SELECT (DISTINCT )?\?this \?v\b", query) else "this") if value else None
                 checks.append(Check(shape=shape, component=c, component_iri=comp, focus=focus, kind=kind,
-                                    query=query, value=var, rule=rule, sparql=sparql, vp=vp))
+                                    query=query, value=var, sparql=sparql, vp=vp))
             if name == "ClassConstraintComponent":
                 for cls in c.class_rules:
                     add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} FILTER(!({self.cond_class(cls, v)})) }}"
@@ -1214,7 +1211,7 @@ class _SparqlConstraint:
         for s, p, o in self.triples:
             if isinstance(o, Literal):
                 e = mirror.encode(o)
-                if e.datatype is not None and e.datatype.value.startswith((SURROGATE, ILL_TYPED)):
+                if e.datatype is not None and e.datatype.value.startswith(SURROGATE):
                     return f"the constant {o.n3()} is stored under a surrogate datatype"
             reaches = (isinstance(p, (Variable, Path)) or str(p) in special)
             if reaches:
@@ -1642,8 +1639,9 @@ class _Runner:
     def result(self, c: Check, focus: rdflib.term.Node, value: rdflib.term.Node | None, path: Any = None,
                bound_vars: Any = None, source_constraint: Any = None, extra_messages: Any = None) -> Result:
         shape = c.shape
-        if c.kind != "sparql" and shape._messages:
-            messages = frozenset(shape._messages)
+        own = list(shape.message)
+        if c.kind != "sparql" and own:
+            messages = frozenset(own)
         else:
             self.mirror.describe(self.ns, focus)
             if value is not None:
