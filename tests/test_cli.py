@@ -203,3 +203,21 @@ def test_a_resource_in_two_disjoint_classes_is_an_owl_inconsistency(copy_project
     body = json.loads(out)
     owl = [r for r in body["results"] if r["engine"] == "owlrl"]
     assert owl and any("unit/coop" in r["focus"] for r in owl)
+
+
+def test_the_fast_engine_gives_the_reference_engines_answers(copy_project):
+    """pySHACL and owlrl stay the reference: the default (compiled SPARQL) engine must agree."""
+    root = copy_project()
+    edit(coop_file(root), '"1920"^^xsd:gYear', '"since 1920"')
+    with coop_file(root).open("a", encoding="utf-8") as f:
+        f.write("\nunit:coop a ilo:Programme .\n")
+    reports = {}
+    for engine in ("fast", "reference"):
+        code, out, _ = run("validate", "--project", str(root), "--format", "json", "--engine", engine)
+        assert code == 1
+        reports[engine] = json.loads(out)
+    strip = lambda r: sorted(json.dumps({k: v for k, v in x.items() if k not in ("engine", "message")}, sort_keys=True)
+                             for x in r["results"])  # noqa: E731
+    assert strip(reports["fast"]) == strip(reports["reference"])
+    assert reports["fast"]["checked_by"]["OWL RL consistency"] == "sparql"
+    assert reports["reference"]["checked_by"]["OWL RL consistency"] == "owlrl"

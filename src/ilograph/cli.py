@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", parents=[common], help="check ontology and data against the shapes and OWL RL")
     p.add_argument("--format", choices=("text", "turtle", "json"), default="text", help="report format (default: text)")
+    p.add_argument("--engine", choices=("fast", "reference"), default="fast",
+                   help="fast: SHACL and OWL RL compiled to SPARQL, with pySHACL's and owlrl's answers (default); "
+                        "reference: pySHACL and owlrl themselves")
 
     p = sub.add_parser("build", parents=[common], help="validate, then write a release (dumps, checksums)")
     p.add_argument("--out", metavar="DIR", help="release folder (default: PROJECT/dist)")
@@ -127,7 +130,7 @@ def _validate(project, args, out, err, say, quiet) -> int:
     sources = load(project)
     shapes = load_shape_sets(project)
     say(f"loaded {len(sources)} triples from {len(sources.files)} files; {len(shapes.files)} shape files")
-    report = validate(sources, shapes)
+    report = validate(sources, shapes, engine=args.engine)
     render = {"text": as_text, "json": as_json, "turtle": as_turtle}[args.format]
     text = render(report)
     if args.format == "text" and quiet and report.conforms:

@@ -58,6 +58,7 @@ def as_json(report: Report) -> str:
         "violations": report.count(VIOLATION),
         "warnings": report.count(WARNING),
         "engines": report.engines,
+        "checked_by": report.checked_by,
         "results": [{k: v for k, v in f.__dict__.items() if v is not None} for f in report.findings],
     }
     return json.dumps(body, indent=2, ensure_ascii=False, sort_keys=True) + "\n"

@@ -54,6 +54,7 @@ class Report:
 
     findings: tuple[Finding, ...]
     engines: dict[str, str] = field(default_factory=dict)
+    checked_by: dict[str, str] = field(default_factory=dict)  # shape or check -> engine that ran it
 
     @property
     def conforms(self) -> bool:
@@ -253,27 +254,30 @@ def run_shacl(sources: Sources, shapes: rdflib.Graph, data: rdflib.Graph) -> lis
         do_owl_imports=False)  # never fetch: owl:imports is not followed
     findings = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
-        def one(p: rdflib.URIRef) -> rdflib.term.Node | None:
-            return results.value(result, p)
-        focus = str(one(SH.focusNode))
-        shape_node = one(SH.sourceShape)
-        path = one(SH.resultPath)
-        value = one(SH.value)
-        component = one(SH.sourceConstraintComponent)
-        where = None
-        if isinstance(one(SH.focusNode), rdflib.URIRef):
-            stated = None
-            if isinstance(path, rdflib.URIRef):  # the file that states the offending value
-                stated = sources.statement_file(focus, str(path), None if value is None else from_rdflib(value))
-            where = sources.locate(focus, stated)
-        shape = _shape_name(shapes, shape_node, sources)
-        findings.append(Finding(
-            severity=_SEVERITY.get(one(SH.resultSeverity), VIOLATION), focus=focus, engine="pyshacl",
-            message=str(one(SH.resultMessage) or "constraint not satisfied"),
-            path=_path_text(path, sources), value=None if value is None else value.n3(),
-            shape=shape, component=_local(component), file=_rel(sources, where[0]) if where else None,
-            line=where[1] if where else None, hint=_hint(shapes, shape_node, component, sources)))
+        one = lambda p: results.value(result, p)  # noqa: E731
+        findings.append(_finding(sources, shapes, one(SH.focusNode), one(SH.resultPath), one(SH.value),
+                                 one(SH.sourceConstraintComponent), one(SH.sourceShape), one(SH.resultSeverity),
+                                 one(SH.resultMessage), "pyshacl"))
     return findings
+
+
+def _finding(sources: Sources, shapes: rdflib.Graph, focus_node, path, value, component, shape_node,
+             severity, message, engine: str) -> Finding:
+    """One SHACL result as a Finding, located at the file that states the offending value."""
+    focus = str(focus_node)
+    where = None
+    if isinstance(focus_node, rdflib.URIRef):
+        stated = None
+        if isinstance(path, rdflib.URIRef):  # the file that states the offending value
+            stated = sources.statement_file(focus, str(path), None if value is None else from_rdflib(value))
+        where = sources.locate(focus, stated)
+    return Finding(
+        severity=_SEVERITY.get(severity, VIOLATION), focus=focus, engine=engine,
+        message=str(message or "constraint not satisfied"),
+        path=_path_text(path, sources), value=None if value is None else value.n3(),
+        shape=_shape_name(shapes, shape_node, sources), component=_local(component),
+        file=_rel(sources, where[0]) if where else None,
+        line=where[1] if where else None, hint=_hint(shapes, shape_node, component, sources))
 
 
 def _local(node: rdflib.term.Node | None) -> str | None:
@@ -344,50 +348,80 @@ _OWLRL_IRI = re.compile(r"(?:https?|file|urn):[^\s'\"<>]+")
 
 
 def run_owl_rl(sources: Sources, data: rdflib.Graph) -> list[Finding]:
-    """OWL 2 RL closure of ontology + data with owlrl; each inconsistency it reports is a Violation."""
-    import owlrl
-    from owlrl.Namespaces import ERRNS
+    """OWL 2 RL closure of ontology + data with owlrl (the reference); each inconsistency it
+    reports is a Violation."""
+    from .fastowl import reference
+    return owl_findings(sources, reference(data), "owlrl")
 
-    closed = rdflib.Graph()
-    for t in data:
-        closed.add(t)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, rdfs_closure=False, axiomatic_triples=False,
-                           datatype_axioms=False).expand(closed)
+
+def owl_findings(sources: Sources, messages: Iterable[str], engine: str) -> list[Finding]:
+    """Findings from owlrl's inconsistency messages (whichever engine produced them)."""
+    vocabulary = {q.subject.value for q in sources.quads(("ontology",)) if isinstance(q.subject, ox.NamedNode)}
     findings = []
-    for node in closed.subjects(RDF.type, ERRNS.ErrorMessage):
-        for message in closed.objects(node, ERRNS.error):
-            text = str(message)
-            iris = [i.rstrip(".,;)") for i in _OWLRL_IRI.findall(text)]
-            vocabulary = {q.subject.value for q in sources.quads(("ontology",)) if isinstance(q.subject, ox.NamedNode)}
-            focus = next((i for i in iris if i not in vocabulary), iris[0] if iris else "?")
-            where = sources.locate(focus) if focus != "?" else None
-            findings.append(Finding(
-                severity=VIOLATION, focus=focus, engine="owlrl",
-                message=f"OWL RL inconsistency: {text}",
-                file=_rel(sources, where[0]) if where else None, line=where[1] if where else None,
-                hint="a resource is in two disjoint classes, or breaks a property axiom: fix its types or values"))
+    for text in messages:
+        iris = [i.rstrip(".,;)") for i in _OWLRL_IRI.findall(text)]
+        focus = next((i for i in iris if i not in vocabulary), iris[0] if iris else "?")
+        where = sources.locate(focus) if focus != "?" else None
+        findings.append(Finding(
+            severity=VIOLATION, focus=focus, engine=engine,
+            message=f"OWL RL inconsistency: {text}",
+            file=_rel(sources, where[0]) if where else None, line=where[1] if where else None,
+            hint="a resource is in two disjoint classes, or breaks a property axiom: fix its types or values"))
     return findings
 
 
-def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph) -> Report:
+def run_fast(sources: Sources, shapes: ShapeSets) -> tuple[list[Finding], dict[str, str]]:
+    """SHACL and OWL RL by compiled SPARQL on pyoxigraph (pySHACL's and owlrl's answers; a shape the
+    fast path cannot compile is validated by pySHACL). Returns the findings and, for each top-level
+    shape and for OWL RL, the engine that checked it."""
+    from . import fastowl, fastshacl
+
+    findings: list[Finding] = []
+    engines: dict[str, str] = {}
+    mirror = fastshacl.mirror_of(sources, ("ontology", "data"))
+    for graph, data in ((shapes.data, mirror), (shapes.ontology, None)):
+        if len(graph) == 0:
+            continue
+        plan = fastshacl.compile_shapes(graph)
+        outcome = fastshacl.execute(plan, data if data is not None else sources, ("ontology",) if data is None else ("ontology", "data"))
+        engines.update({f"shape {k}": v for k, v in outcome.engines.items()})
+        for r in outcome.results:
+            findings.append(_finding(sources, graph, r.focus, r.path, r.value, r.component, r.source_shape,
+                                     r.severity, r.message, "pyshacl" if r.engine == fastshacl.PYSHACL else "sparql"))
+    owl = fastowl.check(mirror)
+    engines["OWL RL consistency"] = owl.engine
+    findings += owl_findings(sources, owl.messages, "owlrl" if owl.engine == fastowl.OWLRL else "sparql")
+    return findings, engines
+
+
+def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph, *, engine: str = "fast") -> Report:
     """Run every check on the loaded sources. Raises nothing for invalid data: that is the report.
 
     ``shapes`` is a :class:`ShapeSets` (data shapes on ontology + data, ontology shapes on the
-    ontology alone) or one graph of shapes applied to ontology + data.
+    ontology alone) or one graph of shapes applied to ontology + data. ``engine`` is ``fast``
+    (SHACL and OWL RL compiled to SPARQL, with pySHACL's and owlrl's answers) or ``reference``
+    (pySHACL and owlrl themselves).
     """
+    if engine not in ("fast", "reference"):
+        raise ValueError(f"unknown validation engine {engine!r}")
+    if not isinstance(shapes, ShapeSets):
+        shapes = ShapeSets(data=shapes, ontology=rdflib.Graph(), files=())
     findings: list[Finding] = []
     findings += check_vocabulary(sources)
-    union = sources.to_rdflib()
-    if isinstance(shapes, ShapeSets):
+    checked_by: dict[str, str] = {}
+    if engine == "fast":
+        fast, checked_by = run_fast(sources, shapes)
+        findings += fast
+    else:
+        union = sources.to_rdflib()
         findings += run_shacl(sources, shapes.data, union)
         findings += run_shacl(sources, shapes.ontology, sources.to_rdflib(("ontology",)))
-    else:
-        findings += run_shacl(sources, shapes, union)
-    findings += run_owl_rl(sources, union)
+        findings += run_owl_rl(sources, union)
+        checked_by = {"SHACL": "pyshacl", "OWL RL consistency": "owlrl"}
     findings += run_checks(sources, builtin_checks() + project_checks(sources))
     unique = sorted(set(findings), key=Finding.sort_key)
-    import pyshacl
     import owlrl
+    import pyshacl
     engines = {"pyshacl": getattr(pyshacl, "__version__", "?"), "owlrl": getattr(owlrl, "__version__", "?"),
                "pyoxigraph": ox.__version__}
-    return Report(findings=tuple(unique), engines=engines)
+    return Report(findings=tuple(unique), engines=engines, checked_by=checked_by)
