@@ -78,15 +78,16 @@ class Result:
     component: URIRef                       # sh:sourceConstraintComponent
     source_shape: rdflib.term.Node          # sh:sourceShape (a node of the shapes graph)
     severity: URIRef                        # sh:Violation | sh:Warning | sh:Info
-    messages: frozenset = frozenset()       # rdflib Literals (sh:resultMessage)
+    messages: tuple = ()                    # rdflib Literals (sh:resultMessage), in pySHACL's order
     engine: str = SPARQL                    # "sparql" (fast path) or "pyshacl" (fallback)
     shape: str = ""                         # stable key of source_shape (see shape_key)
     path_key: str | None = None             # stable text of path (see path_text)
 
     @property
     def message(self) -> str | None:
-        """The message text (several are joined with a new line, in sorted order)."""
-        return "\n".join(sorted(str(m) for m in self.messages)) or None
+        """The first message: for a SHACL-SPARQL result, the constraint's own (pySHACL adds the
+        shape's sh:message after it)."""
+        return str(self.messages[0]) if self.messages else None
 
     def key(self) -> tuple:
         """A comparable form, independent of the engine and of blank node labels of the shapes."""
@@ -190,7 +191,7 @@ def normalize_pyshacl(report: rdflib.Graph, shapes: rdflib.Graph, engine: str = 
             focus=report.value(r, SH.focusNode), path=path, value=report.value(r, SH.value),
             component=report.value(r, SH.sourceConstraintComponent), source_shape=shape,
             severity=report.value(r, SH.resultSeverity),
-            messages=frozenset(report.objects(r, SH.resultMessage)), engine=engine,
+            messages=tuple(sorted(report.objects(r, SH.resultMessage))), engine=engine,
             shape=shape_key(shapes, shape) if shape is not None else "", path_key=ptext))
     return out
 
@@ -522,7 +523,7 @@ class Plan:
 
 
 DEFAULT_PYSHACL_OPTIONS = dict(inference="none", abort_on_first=False, allow_infos=True, allow_warnings=True,
-                               meta_shacl=False, advanced=True, js=False, debug=False)
+                               meta_shacl=False, advanced=True, js=False, debug=False, do_owl_imports=False)
 
 
 def compile_shapes(shapes: rdflib.Graph, **pyshacl_options: Any) -> Plan:
@@ -1641,7 +1642,7 @@ class _Runner:
         shape = c.shape
         own = list(shape.message)
         if c.kind != "sparql" and own:
-            messages = frozenset(own)
+            messages = tuple(own)
         else:
             self.mirror.describe(self.ns, focus)
             if value is not None:
@@ -1649,7 +1650,7 @@ class _Runner:
             _d, _n, triples = c.component.make_v_result(
                 self.ns, focus, value_node=value, result_path=path, constraint_component=c.component_iri,
                 source_constraint=source_constraint, extra_messages=extra_messages, bound_vars=bound_vars)
-            messages = frozenset(o for _s, p, o in triples if p == SH.resultMessage)
+            messages = tuple(dict.fromkeys(o for _s, p, o in triples if p == SH.resultMessage))
         if path is None and shape.is_property_shape:
             path = shape.path()
         return Result(focus=focus, path=path, value=value, component=c.component_iri, source_shape=shape.node,
