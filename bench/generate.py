@@ -501,6 +501,7 @@ class Generator:
             self.record(kind, focus, findings, file=f"data/{info['stem']}.ttl")
 
     def record(self, kind: Kind, focus: str, findings: list[dict], file: str | None = None) -> None:
+        focus = focus if focus.startswith("http") else expand(focus)
         self.manifest.append({"kind": kind.name, "description": kind.description, "focus": focus,
                               "file": file or self.output.file, "findings": findings})
 
