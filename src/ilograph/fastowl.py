@@ -186,9 +186,12 @@ class _Checker:
         for u, head in self.pairs(OWL.unionOf):
             for member in self.list(head):
                 up_edges[member].add(u)
-        # scm-cls: owl:Nothing is a subclass of every owl:Class (so its instances are in all of them)
-        up_edges[OWL.Nothing].update(self.subjects_of_type(OWL.Class))
-        up_edges[OWL.Nothing].update((OWL.Thing, OWL.Nothing))
+        # scm-cls: every owl:Class is a subclass of owl:Thing, and owl:Nothing of every owl:Class (so
+        # an instance of owl:Nothing is in all of them)
+        classes = set(self.subjects_of_type(OWL.Class)) | {OWL.Thing, OWL.Nothing}
+        for c in classes:
+            up_edges[c].add(OWL.Thing)
+        up_edges[OWL.Nothing].update(classes)
 
         def up(start: Iterable) -> set:
             seen, todo = set(), list(start)
