@@ -43,8 +43,8 @@ def generate(n: int, violations: int, out: Path) -> None:
     subprocess.run(cmd, check=True)
 
 
-def fast_path(project_dir: Path) -> dict:
-    from ilograph import fastshacl
+def fast_path(project_dir: Path, owl: bool = False) -> dict:
+    from ilograph import fastowl, fastshacl
     from ilograph.load import load, load_shape_sets
     from ilograph.project import open_project
 
@@ -57,11 +57,20 @@ def fast_path(project_dir: Path) -> dict:
     plan = fastshacl.compile_shapes(shapes)
     compile_s = time.perf_counter() - t
     t = time.perf_counter()
-    outcome = fastshacl.execute(plan, sources, ("ontology", "data"))
-    run_s = time.perf_counter() - t
-    return {"triples": len(sources), "load": load_s, "compile": compile_s, "run": run_s,
-            "total": compile_s + run_s, "phases": outcome.timings, "engines": Counter(outcome.engines.values()),
-            "results": [repr(k) for k in fastshacl.comparable(outcome.results)]}
+    mirror = fastshacl.Mirror.from_sources(sources, ("ontology", "data"))  # shared with the OWL RL check
+    mirror_s = time.perf_counter() - t
+    t = time.perf_counter()
+    outcome = fastshacl.execute(plan, mirror)
+    run_s = time.perf_counter() - t + mirror_s
+    phases = dict(outcome.timings, mirror=mirror_s)
+    out = {"triples": len(sources), "load": load_s, "compile": compile_s, "run": run_s,
+           "total": compile_s + run_s, "phases": phases, "engines": Counter(outcome.engines.values()),
+           "results": [repr(k) for k in fastshacl.comparable(outcome.results)]}
+    if owl:
+        t = time.perf_counter()
+        checked = fastowl.check(mirror)
+        out["owl"] = {"seconds": time.perf_counter() - t, "engine": checked.engine, "messages": checked.messages}
+    return out
 
 
 def pyshacl_child(project_dir: Path) -> None:
@@ -87,13 +96,32 @@ def pyshacl_child(project_dir: Path) -> None:
     print(json.dumps({"convert": convert_s, "validate": validate_s, "results": results}))
 
 
-def run_pyshacl(project_dir: Path, timeout: float) -> dict | None:
+def owlrl_child(project_dir: Path) -> None:
+    """Run in a subprocess: owlrl's closure on the project, as ilograph.validate.run_owl_rl runs it."""
+    from ilograph import fastowl
+    from ilograph.load import load
+    from ilograph.project import open_project
+
+    sources = load(open_project(project_dir))
+    t = time.perf_counter()
+    graph = sources.to_rdflib()
+    convert_s = time.perf_counter() - t
+    t = time.perf_counter()
+    messages = fastowl.reference(graph)
+    print(json.dumps({"convert": convert_s, "validate": time.perf_counter() - t, "messages": messages}))
+
+
+def run_child(flag: str, project_dir: Path, timeout: float) -> dict | None:
     try:
-        out = subprocess.run([sys.executable, __file__, "--pyshacl-child", str(project_dir)], check=True,
+        out = subprocess.run([sys.executable, __file__, flag, str(project_dir)], check=True,
                              capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_pyshacl(project_dir: Path, timeout: float) -> dict | None:
+    return run_child("--pyshacl-child", project_dir, timeout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -103,20 +131,40 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pyshacl-max", type=int, default=100000, help="largest size pySHACL is run at")
     ap.add_argument("--pyshacl-timeout", type=float, default=1800, help="seconds before pySHACL is stopped")
     ap.add_argument("--keep", type=Path, help="write the generated projects here (default: a temporary folder)")
+    ap.add_argument("--owl", action="store_true",
+                    help="also time owlrl against ilograph.fastowl (owlrl is run where pySHACL is)")
     ap.add_argument("--pyshacl-child", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--owlrl-child", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.pyshacl_child:
         pyshacl_child(args.pyshacl_child)
+        return 0
+    if args.owlrl_child:
+        owlrl_child(args.owlrl_child)
         return 0
 
     sizes = [int(s) for s in args.sizes.split(",") if s]
     rows = []
     base = args.keep or Path(tempfile.mkdtemp(prefix="shacl-speed-"))
     reference: tuple[int, float] | None = None  # (triples, pySHACL seconds) of the largest finished run
+    owl_rows = []
+    owl_reference: tuple[int, float] | None = None
     for n in sizes:
         folder = base / f"ilo-{n}"
         generate(n, args.violations, folder)
-        fast = fast_path(folder)
+        fast = fast_path(folder, owl=args.owl)
+        if args.owl:
+            ref_owl = run_child("--owlrl-child", folder, args.pyshacl_timeout) if n <= args.pyshacl_max else None
+            if ref_owl is not None:
+                owl_s, owl_how = ref_owl["convert"] + ref_owl["validate"], "measured"
+                owl_reference = (fast["triples"], owl_s)
+                owl_same = "identical" if ref_owl["messages"] == fast["owl"]["messages"] else "DIFFERENT"
+            elif owl_reference is not None:
+                owl_s = owl_reference[1] * fast["triples"] / owl_reference[0]
+                owl_how, owl_same = f"extrapolated (linear from {owl_reference[0]:,})", "-"
+            else:
+                owl_s, owl_how, owl_same = float("nan"), "not run", "-"
+            owl_rows.append((fast["triples"], fast["owl"], owl_s, owl_how, owl_same))
         ref = run_pyshacl(folder, args.pyshacl_timeout) if n <= args.pyshacl_max else None
         if ref is not None:
             py_s, how = ref["convert"] + ref["validate"], "measured"
@@ -152,6 +200,18 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("fast total = compile + mirror + queries (the loaded Sources are shared with the rest of "
           "`ilograph validate`); pySHACL = Sources.to_rdflib + pyshacl.validate")
+    if owl_rows:
+        print()
+        print("OWL RL consistency (fastowl reuses the SHACL mirror; owlrl = Sources.to_rdflib + closure)")
+        head = f"{'triples':>10} | {'fastowl':>8} | {'messages':>8} | {'owlrl':>9} | {'ratio':>7} | same messages | owlrl time"
+        print(head)
+        print("-" * len(head))
+        for triples, fo, owl_s, how, same in owl_rows:
+            ratio = owl_s / fo["seconds"] if fo["seconds"] else float("nan")
+            owl_text = f"{owl_s:8.1f}s" if owl_s == owl_s else "       - "
+            ratio_text = f"{ratio:6.0f}x" if ratio == ratio else "      -"
+            print(f"{triples:>10,} | {fo['seconds']:7.2f}s | {len(fo['messages']):>8} | {owl_text} | {ratio_text} | "
+                  f"{same:13} | {how}")
     return 0
 
 
