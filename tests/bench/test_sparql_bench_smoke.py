@@ -1,4 +1,4 @@
-"""bench/sparql_bench.py --quick: the three servers start, answer the same, take load from wrk
+"""bench/sparql_bench.py --quick: the four servers start, answer the same, take load from wrk
 without an error, and the table and the JSON have a row for each. No timing is asserted (the
 numbers are printed, not tested: see bench/README.md)."""
 
@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "sparql_bench.py"
-SERVERS = ("ilograph", "oxigraph", "rdflib-endpoint")
+SERVERS = ("ilograph", "oxigraph", "oxigraph-memory", "rdflib-endpoint")
 
 
 def _missing() -> list[str]:
@@ -49,4 +49,4 @@ def test_quick_run_has_every_server_and_no_error(tmp_path: Path) -> None:
     for case in cases:
         assert case["requests"] > 0 and case["error_total"] == 0, case
     assert all(entry["agree"] for entry in result["answers"].values()), result["answers"]
-    assert {t["against"] for t in result["targets"]} == {"oxigraph", "rdflib-endpoint"}
+    assert {t["against"] for t in result["targets"]} == {"oxigraph", "oxigraph-memory", "rdflib-endpoint"}
