@@ -638,10 +638,11 @@ class _Compiler:
             if isinstance(n, BNode):
                 raise Unsupported("a blank node as sh:targetNode")
             branches.append(f"{{ VALUES ?this {{ {self.term(n)} }} }}")
-        for c in sorted(set(t_classes) | set(implicit), key=lambda x: x.n3()):
-            if not isinstance(c, URIRef):
-                raise Unsupported("a target class that is not an IRI")
-            branches.append(f"{{ ?this {_RDF_TYPE_PATH} <{c}> }}")
+        classes = sorted(set(t_classes) | set(implicit), key=lambda x: x.n3())
+        if any(not isinstance(c, URIRef) for c in classes):
+            raise Unsupported("a target class that is not an IRI")
+        if classes:  # the instances of the classes and their subclasses, listed per run
+            branches.append(f"{{ __TYPED__(?this|?_fs_t|{' '.join(str(c) for c in classes)})__ }}")
         for p in sorted(set(t_subjects_of), key=lambda x: x.n3()):
             if not isinstance(p, URIRef):
                 raise Unsupported("sh:targetSubjectsOf a non-IRI")
@@ -654,7 +655,7 @@ class _Compiler:
         return self._focus_set("targets " + where, where)
 
     def focus_from_values(self, parent: FocusSet, path_sparql: str) -> FocusSet:
-        where = f"__PARENT__ ?_fs_up {path_sparql} ?this ."
+        where = f"__PARENT__ {self.triple('?_fs_up', path_sparql, '?this')} ."
         return self._focus_set(f"values of {parent.key} {path_sparql}", where, parent)
 
     def _focus_set(self, ident: str, where: str, parent: FocusSet | None = None) -> FocusSet:
@@ -698,6 +699,14 @@ class _Compiler:
                 raise Unsupported(f"a {_qname(p)} path")
         raise Unsupported("an unknown kind of sh:path")
 
+    @staticmethod
+    def triple(s: str, path: str, o: str) -> str:
+        """A triple pattern; a one-step inverse path is written as the reversed triple (pyoxigraph
+        joins triple patterns much faster than it evaluates property paths)."""
+        if path.startswith("^<") and path.endswith(">") and path.count("<") == 1:
+            return f"{o} {path[1:]} {s}"
+        return f"{s} {path} {o}"
+
     def fresh(self) -> str:
         return f"?_v{next(self._fresh)}"
 
@@ -719,7 +728,7 @@ class _Compiler:
             return []
         checks: list[Check] = []
         if shape.is_property_shape:
-            vp, v = f"?this {self.path(shape.path())} ?v .", "?v"
+            vp, v = self.triple("?this", self.path(shape.path()), "?v") + " .", "?v"
             ctx = self.triple_context("?this", shape.path())
         else:
             vp, v, ctx = "", "?this", None
@@ -748,20 +757,21 @@ class _Compiler:
                     n = int(c.min_count.value)
                     if n == 0:
                         continue
-                    q = (f"SELECT DISTINCT ?this WHERE {{ {F} MINUS {{ ?this {path} ?v }} }}" if n == 1 else
-                         f"SELECT ?this WHERE {{ {F} OPTIONAL {{ ?this {path} ?v }} }} GROUP BY ?this "
+                    q = (f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ {self.triple('?this', path, '?v')} }} }}"
+                         if n == 1 else
+                         f"SELECT ?this WHERE {{ {F} OPTIONAL {{ {self.triple('?this', path, '?v')} }} }} GROUP BY ?this "
                          f"HAVING (COUNT(DISTINCT ?v) < {n})")
                 else:
                     n = int(c.max_count.value)
-                    q = (f"SELECT DISTINCT ?this WHERE {{ {F} ?this {path} ?v }}" if n == 0 else
-                         f"SELECT ?this WHERE {{ {F} ?this {path} ?v }} GROUP BY ?this "
+                    q = (f"SELECT DISTINCT ?this WHERE {{ {F} {self.triple('?this', path, '?v')} }}" if n == 0 else
+                         f"SELECT ?this WHERE {{ {F} {self.triple('?this', path, '?v')} }} GROUP BY ?this "
                          f"HAVING (COUNT(DISTINCT ?v) > {n})")
                 add("rows", q, value=False)
             elif name == "UniqueLangConstraintComponent":
                 if not next(iter(c.string_rules)):
                     continue
                 path = self.path(shape.path())
-                add("rows", f"SELECT ?this ?l WHERE {{ {F} ?this {path} ?v FILTER(isLiteral(?v) && LANG(?v) != \"\") "
+                add("rows", f"SELECT ?this ?l WHERE {{ {F} {self.triple('?this', path, '?v')} FILTER(isLiteral(?v) && LANG(?v) != \"\") "
                             f"BIND(LCASE(LANG(?v)) AS ?l) }} GROUP BY ?this ?l HAVING (COUNT(DISTINCT ?v) > 1)",
                     value=False)
             elif name in ("PatternConstraintComponent", "MinInclusiveConstraintComponent",
@@ -771,7 +781,8 @@ class _Compiler:
             elif name == "HasValueConstraintComponent":
                 for hv in c.has_value_set:
                     if shape.is_property_shape:
-                        q = f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ ?this {self.path(shape.path())} {self.term(hv)} }} }}"
+                        q = (f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ "
+                             f"{self.triple('?this', self.path(shape.path()), self.term(hv))} }} }}")
                     else:
                         q = f"SELECT ?this WHERE {{ {F} FILTER(!sameTerm(?this, {self.term(hv)})) }}"
                     add("rows", q, value=False)
@@ -787,8 +798,9 @@ class _Compiler:
                         raise Unsupported("sh:equals with a non-IRI")
                     if shape.is_property_shape:
                         path = self.path(shape.path())
-                        add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} ?this {path} ?v FILTER NOT EXISTS {{ ?this <{eq}> ?v }} }}")
-                        add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} ?this <{eq}> ?v FILTER NOT EXISTS {{ ?this {path} ?v }} }}")
+                        t = self.triple("?this", path, "?v")
+                        add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} {t} FILTER NOT EXISTS {{ ?this <{eq}> ?v }} }}")
+                        add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} ?this <{eq}> ?v FILTER NOT EXISTS {{ {t} }} }}")
                     else:
                         add("rows", f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ ?this <{eq}> ?this }} }}")
                         add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} ?this <{eq}> ?v FILTER(!sameTerm(?v, ?this)) }}")
@@ -812,14 +824,15 @@ class _Compiler:
                         continue
                     cond = self.conform(vs, "?v", stack, ctx)
                     if c.max_count is not None:
-                        add("rows", f"SELECT ?this WHERE {{ {F} ?this {path} ?v FILTER({cond}) }} GROUP BY ?this "
+                        add("rows", f"SELECT ?this WHERE {{ {F} {self.triple('?this', path, '?v')} FILTER({cond}) }} GROUP BY ?this "
                                     f"HAVING (COUNT(DISTINCT ?v) > {int(c.max_count)})",
                             value=False, comp=sh_.QualifiedMaxCountConstraintComponent)
                     if c.min_count is not None and int(c.min_count) > 0:
                         n = int(c.min_count)
-                        q = (f"SELECT DISTINCT ?this WHERE {{ {F} MINUS {{ ?this {path} ?v FILTER({cond}) }} }}"
+                        t = self.triple("?this", path, "?v")
+                        q = (f"SELECT ?this WHERE {{ {F} FILTER NOT EXISTS {{ {t} FILTER({cond}) }} }}"
                              if n == 1 else
-                             f"SELECT ?this WHERE {{ {F} OPTIONAL {{ ?this {path} ?v FILTER({cond}) }} }} "
+                             f"SELECT ?this WHERE {{ {F} OPTIONAL {{ {t} FILTER({cond}) }} }} "
                              f"GROUP BY ?this HAVING (COUNT(DISTINCT ?v) < {n})")
                         add("rows", q, value=False, comp=sh_.QualifiedMinCountConstraintComponent)
             elif name == "PropertyConstraintComponent":
@@ -978,15 +991,15 @@ class _Compiler:
                 elif name == "MaxCountConstraintComponent":
                     parts.append(f"!{self.at_least(v, path, int(c.max_count.value) + 1)}")
                 elif name == "HasValueConstraintComponent":
-                    parts.extend(f"EXISTS {{ {v} {path} {self.term(hv)} }}" for hv in c.has_value_set)
+                    parts.extend(f"EXISTS {{ {self.triple(v, path, self.term(hv))} }}" for hv in c.has_value_set)
                 elif name == "UniqueLangConstraintComponent":
                     if next(iter(c.string_rules)):
                         a, b = self.fresh(), self.fresh()
-                        parts.append(f"NOT EXISTS {{ {v} {path} {a} . {v} {path} {b} FILTER(!sameTerm({a}, {b}) "
+                        parts.append(f"NOT EXISTS {{ {self.triple(v, path, a)} . {self.triple(v, path, b)} FILTER(!sameTerm({a}, {b}) "
                                      f"&& isLiteral({a}) && isLiteral({b}) && LANG({a}) != \"\" "
                                      f"&& LCASE(LANG({a})) = LCASE(LANG({b}))) }}")
                 elif name == "DisjointConstraintComponent":
-                    parts.extend(f"NOT EXISTS {{ {v} {path} {x} . {v} <{dj}> {x} }}" for dj in c.property_compare_set
+                    parts.extend(f"NOT EXISTS {{ {self.triple(v, path, x)} . {v} <{dj}> {x} }}" for dj in c.property_compare_set
                                  if isinstance(dj, URIRef))
                 elif name == "PropertyConstraintComponent":
                     raise Unsupported("sh:property inside a property shape used by a logical constraint")
@@ -1001,7 +1014,7 @@ class _Compiler:
                 else:
                     value_conds.append(self.value_cond(c, x, xctx))
             if value_conds:
-                parts.append(f"NOT EXISTS {{ {v} {path} {x} FILTER(!({' && '.join(value_conds)})) }}")
+                parts.append(f"NOT EXISTS {{ {self.triple(v, path, x)} FILTER(!({' && '.join(value_conds)})) }}")
         else:
             for c in comps:
                 name = type(c).__name__
@@ -1033,7 +1046,7 @@ class _Compiler:
         if n > 3:
             raise Unsupported("a count above 3 inside a logical constraint")
         xs = [self.fresh() for _ in range(n)]
-        triples = " . ".join(f"{v} {path} {x}" for x in xs)
+        triples = " . ".join(self.triple(v, path, x) for x in xs)
         distinct = " && ".join(f"!sameTerm({a}, {b})" for a, b in itertools.combinations(xs, 2))
         return f"EXISTS {{ {triples} {f'FILTER({distinct})' if distinct else ''} }}"
 
@@ -1097,8 +1110,8 @@ class _SparqlConstraint:
         self.stored = self._scratch_safe()
         self.text = _inject(full, focus.stored() if self.stored else focus.pattern(),
                             add_this="this" not in self.projected)
-        try:
-            ox.Store().query(self.text)
+        try:  # (the class placeholders, resolved per run, replaced by something of the same shape)
+            ox.Store().query(re.sub(r"__TYPED__\(([^|)]*)\|([^|)]*)\|[^)]*\)__", r"\1 a \2", self.text))
         except SyntaxError as exc:
             raise Unsupported(f"pyoxigraph cannot parse the rewritten SPARQL constraint: {exc}") from None
         return self
@@ -1504,7 +1517,7 @@ def execute(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) 
     for fs in stored.values():
         key, pred = ox.NamedNode(fs.key), ox.NamedNode(_NS + "in")
         mirror.store.extend([ox.Quad(key, pred, r[0], _SCRATCH) for r in mirror.query(
-            f"SELECT DISTINCT ?this WHERE {{ {fs.body('?this', 0)} }}")])
+            _resolve_classes(f"SELECT DISTINCT ?this WHERE {{ {fs.body('?this', 0)} }}", mirror))])
     timings["focus"] = clock() - t0
 
     t0 = clock()
@@ -1540,16 +1553,7 @@ class _Runner:
     def text(self, c: Check) -> str:
         """The query of a check, its placeholders resolved for this mirror: the subclasses of a
         class, and whether a literal reached through a triple is ill-typed."""
-        q = c.query
-        if "__CLASS__" in q:
-            def instance(m: re.Match) -> str:
-                v, t, cls = m[1], m[2], m[3]
-                found = self.mirror.subclasses(cls)
-                if any(isinstance(x, BNode) for x in found):  # not writable as constants: the path
-                    return f"EXISTS {{ {v} {_RDF_TYPE_PATH} <{cls}> }}"
-                listed = ", ".join(self.mirror.sparql(x) for x in found)
-                return f"EXISTS {{ {v} <{RDF.type}> {t} FILTER({t} IN ({listed})) }}"
-            q = re.sub(r"__CLASS__\(([^|)]*)\|([^|)]*)\|([^)]*)\)__", instance, q)
+        q = _resolve_classes(c.query, self.mirror)
         if "__ILL__" not in q:
             return q
         if not self.mirror.ill_count:
@@ -1596,9 +1600,11 @@ class _Runner:
         rows = []
         for chunk in (named[i:i + 500] for i in range(0, len(named), 500)):
             values_clause = " ".join(self.mirror.sparql(v) for v in chunk)
-            rows.extend(self.mirror.query(f"SELECT DISTINCT ?this ?v WHERE {{ VALUES ?v {{ {values_clause} }} {F} {vp} }}"))
+            rows.extend(self.mirror.query(_resolve_classes(
+                f"SELECT DISTINCT ?this ?v WHERE {{ VALUES ?v {{ {values_clause} }} {F} {vp} }}", self.mirror)))
         if len(named) < len(bad):
-            rows.extend(r for r in self.mirror.query(f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} FILTER(isBlank(?v)) }}")
+            rows.extend(r for r in self.mirror.query(_resolve_classes(
+                f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} FILTER(isBlank(?v)) }}", self.mirror))
                         if self.mirror.decode(r["v"]) in bad)
         for row in rows:
             f, v = self.mirror.decode(row["this"]), self.mirror.decode(row["v"])
@@ -1612,7 +1618,7 @@ class _Runner:
         seen: set = set()
         out = []
         decode = self.mirror.decode
-        for row in self.mirror.query(sc.text):
+        for row in self.mirror.query(_resolve_classes(sc.text, self.mirror)):
             f = decode(row["this"])
             var_dict: dict[str, Any] = {}
             for name in sc.projected:
@@ -1663,6 +1669,38 @@ class _Runner:
         if isinstance(path, BNode) and (path, None, None) in self.plan.shapes:
             return path_text(self.plan.shapes, path)
         return path_text(self.plan.shapes, path)
+
+
+def _resolve_classes(q: str, mirror: Mirror) -> str:
+    """Resolve the class placeholders of a query with this data's subclasses: pyoxigraph evaluates
+    ``rdf:type/rdfs:subClassOf*`` slowly (for a bound subject, and by scanning every rdf:type
+    triple for an unbound one), and quickly a lookup of ``rdf:type`` among listed classes."""
+    def listed(classes: list[str]) -> list | None:
+        found: dict = {}
+        for cls in classes:
+            for x in mirror.subclasses(cls):
+                found[x] = None
+        return None if any(isinstance(x, BNode) for x in found) else list(found)
+
+    def instance(m: re.Match) -> str:  # __CLASS__(value|variable|class): an EXISTS condition
+        v, t, cls = m[1], m[2], m[3]
+        found = listed([cls])
+        if found is None:  # a blank-node subclass cannot be written as a constant: the path
+            return f"EXISTS {{ {v} {_RDF_TYPE_PATH} <{cls}> }}"
+        return f"EXISTS {{ {v} <{RDF.type}> {t} FILTER({t} IN ({', '.join(mirror.sparql(x) for x in found)})) }}"
+
+    def typed(m: re.Match) -> str:  # __TYPED__(subject|variable|classes): a pattern
+        v, t, classes = m[1], m[2], m[3].split()
+        found = listed(classes)
+        if found is None:
+            return " UNION ".join(f"{{ {v} {_RDF_TYPE_PATH} <{c}> }}" for c in classes)
+        return f"VALUES {t} {{ {' '.join(mirror.sparql(x) for x in found)} }} {v} <{RDF.type}> {t}"
+
+    if "__CLASS__" in q:
+        q = re.sub(r"__CLASS__\(([^|)]*)\|([^|)]*)\|([^)]*)\)__", instance, q)
+    if "__TYPED__" in q:
+        q = re.sub(r"__TYPED__\(([^|)]*)\|([^|)]*)\|([^)]*)\)__", typed, q)
+    return q
 
 
 def _run_pyshacl(plan: Plan, mirror: Mirror, nodes: set) -> list[Result]:
