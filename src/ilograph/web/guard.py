@@ -11,7 +11,14 @@ exact where they matter:
   ``CONSTRUCT``, ``DESCRIBE`` or ``ASK``; an update keyword there, or anywhere, is an update;
 - ``SERVICE`` and ``LOAD`` (the two ways SPARQL makes an engine fetch a URL) are refused wherever
   they appear; a ``FROM``/``FROM NAMED`` IRI with the ``file:`` scheme is refused;
-- nesting deeper than a limit is refused (the engine's recursive parser would exhaust its stack);
+- nesting deeper than a limit is refused (the engine's recursive parser would exhaust its stack),
+  and so is a query of more than ``max_terms`` terms and operators (the data of ``VALUES`` blocks
+  not counted): the engine builds a chain of ``UNION``, ``OPTIONAL``, ``BIND``, triple patterns or
+  ``!``/``&&``/``+`` as a tree as deep as the chain is long, and takes time that grows with the
+  square of its length to parse it, so a flat 30 KB query could crash a worker or hold it for
+  seconds;
+- ``LIMIT`` and ``OFFSET`` take a whole number that fits in 64 bits (the engine's own message for
+  a larger one is unreadable);
 - a backslash outside strings and IRIs is refused, so ``\\u`` escapes cannot spell a keyword that
   the tokenizer did not see.
 
@@ -64,6 +71,10 @@ _CLOSE = frozenset({"}", ")", "]", ">>", "|}"})
 _UNESCAPE = re.compile(_UCHAR)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
+#: The largest LIMIT or OFFSET the engine takes (a signed 64-bit integer).
+MAX_SLICE = 2**63 - 1
+#: Terms and operators a query may have (the largest shipped query has about 130).
+MAX_TERMS = 4000
 
 
 class RefusedQuery(QueryError):
@@ -124,15 +135,19 @@ def unescape_iri(token: str) -> str:
     return _UNESCAPE.sub(lambda m: chr(int(m.group()[2:], 16)), token[1:-1])
 
 
-def inspect(text: str, *, base: str, max_depth: int = 64) -> Inspection:
+def inspect(text: str, *, base: str, max_depth: int = 64, max_terms: int = MAX_TERMS) -> Inspection:
     """Tokenize ``text`` and classify it (see the module docstring).
 
-    Raises :class:`RefusedQuery` for a lexical error, an update, a fetch, or nesting deeper than
-    ``max_depth``.
+    Raises :class:`RefusedQuery` for a lexical error, an update, a fetch, nesting deeper than
+    ``max_depth``, more than ``max_terms`` terms and operators outside ``VALUES`` data, or a
+    ``LIMIT``/``OFFSET`` that is not a whole number below 2^63.
     """
     tokens: list[tuple[str, str, int]] = []
     depth = 0
     limit_at = -1
+    terms = 0
+    values = 0  # 1: after VALUES, before its block; 2: inside the block
+    values_depth = 0
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup or "bad"
         if kind == "ws" or kind == "comment":
@@ -140,7 +155,7 @@ def inspect(text: str, *, base: str, max_depth: int = 64) -> Inspection:
         value = m.group()
         if kind == "bad":
             line, column = position(text, m.start())
-            what = "a backslash escape outside a string or an IRI" if value == "\\" else f"the character {value!r}"
+            what = "a backslash escape outside a string or an IRI" if value == "\\" else f"character {value!r}"
             if value in "\"'":
                 what = "a string that is not closed on its line"
             raise RefusedQuery("lexical", f"syntax error at line {line}, column {column}: unexpected {what}",
@@ -152,15 +167,56 @@ def inspect(text: str, *, base: str, max_depth: int = 64) -> Inspection:
                     line, column = position(text, m.start())
                     raise RefusedQuery("complex", f"the query nests groups more than {max_depth} levels deep "
                                        f"(at line {line}, column {column}); simplify it", line, column)
+                if values == 1 and value == "{":
+                    values, values_depth = 2, depth
             elif value in _CLOSE:
+                if values == 2 and depth == values_depth:
+                    values = 0
                 depth -= 1
-        elif kind == "word" and depth == 0 and value.upper() == "LIMIT":
-            limit_at = len(tokens) + 1
+        elif kind == "word":
+            word = value.upper()
+            if word == "VALUES":
+                values = 1
+            elif depth == 0 and word == "LIMIT":
+                limit_at = len(tokens) + 1
+        if values != 2:
+            terms += 1
+            if terms > max_terms:
+                line, column = position(text, m.start())
+                raise RefusedQuery("complex", f"the query has more than {max_terms} terms and operators (at line "
+                                   f"{line}, column {column}); split it into smaller queries, or pass long lists "
+                                   "of values in a VALUES block (not counted)", line, column)
         tokens.append((kind, value, m.start()))
+    _check_slices(text, tokens)
     limit = None
     if 0 < limit_at < len(tokens) and tokens[limit_at][0] == "number" and tokens[limit_at][1].isdigit():
-        limit = int(tokens[limit_at][1])
+        limit = _whole(tokens[limit_at][1])
     return _classify(text, tokens, base, limit)
+
+
+def _whole(digits: str) -> int:
+    """The value of a string of digits, however many (Python refuses to convert more than 4,300
+    digits at once; a number that long is only ever compared with a limit)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 20 else 10 ** 20
+
+
+def _check_slices(text: str, tokens: list[tuple[str, str, int]]) -> None:
+    """Each LIMIT and OFFSET is followed by a whole number the engine can hold."""
+    for j, (kind, value, start) in enumerate(tokens):
+        if kind != "word" or value.upper() not in ("LIMIT", "OFFSET"):
+            continue
+        following = tokens[j + 1] if j + 1 < len(tokens) else None
+        if following is not None and following[0] == "number" and following[1].isdigit() \
+                and _whole(following[1]) <= MAX_SLICE:
+            continue
+        where = following[2] if following is not None else start
+        line, column = position(text, where)
+        shown = f"{following[1][:30]!r}" if following is not None else "nothing"
+        if following is not None and following[1] == "-":
+            shown = "a negative number"
+        raise RefusedQuery("lexical", f"{value.upper()} takes a whole number from 0 to {MAX_SLICE}, found {shown} "
+                           f"(line {line}, column {column})", line, column)
 
 
 def _classify(text: str, tokens: list[tuple[str, str, int]], base: str, limit: int | None) -> Inspection:
