@@ -7,6 +7,12 @@ second line of defence behind the refusal of SERVICE and LOAD), caps its address
 ``ready`` and then answers jobs one at a time over the socket it was given. Frames are a 4-byte
 big-endian length and a pickle (both ends are this program, over a private socket pair). The pool
 kills a worker that passes its deadline, so nothing here watches the clock.
+
+Jobs run in a thread with a large stack (:data:`STACK_BYTES`): the engine parses and evaluates
+recursively, and a chain of a few thousand ``UNION``, ``BIND``, triple patterns or ``!`` (no
+nesting at all, a few kilobytes of text) is a tree deep enough to overflow the main thread's
+8 MiB stack, which kills the process with SIGSEGV. The stack is address space reserved, not
+memory used: pages are only touched as deep as a query goes.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -27,6 +34,9 @@ _HEADER = struct.Struct("!I")
 _PR_SET_PDEATHSIG = 1
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWNET = 0x40000000
+#: The stack of the thread that runs jobs: enough for any query that fits in a request body
+#: (256 KiB of ``!`` is the deepest tree per byte; it needs about 250 MiB).
+STACK_BYTES = 512 * 1024 * 1024
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -118,17 +128,42 @@ def main(argv: list[str]) -> int:
     if config.get("stats"):
         ready["graph_triples"] = graph_sizes(store)
     _send(sock, ready)
-    while True:
-        frame = _read_frame(sock)
-        if frame is None:
-            return 0
-        job = pickle.loads(frame)
+
+    def serve() -> None:
+        while True:
+            frame = _read_frame(sock)
+            if frame is None:
+                return
+            job = pickle.loads(frame)
+            try:
+                result = answer(store, job, merge=merge)
+            except MemoryError:
+                from ilograph.store import Answer
+                result = Answer(error="engine", message="the query needed more memory than a worker may use")
+            _send(sock, result)
+
+    _run_with_stack(serve, STACK_BYTES)
+    return 0
+
+
+def _run_with_stack(function, size: int) -> None:
+    """Run ``function`` in a thread with a ``size``-byte stack and wait for it; in this thread if
+    the system refuses such a thread (for example under a small address-space cap)."""
+    try:
+        previous = threading.stack_size(size)
+    except (ValueError, RuntimeError):
+        function()
+        return
+    try:
+        thread = threading.Thread(target=function, name="ilograph-jobs", daemon=True)
         try:
-            result = answer(store, job, merge=merge)
-        except MemoryError:
-            from ilograph.store import Answer
-            result = Answer(error="engine", message="the query needed more memory than a worker may use")
-        _send(sock, result)
+            thread.start()
+        except RuntimeError:
+            function()
+            return
+    finally:
+        threading.stack_size(previous)
+    thread.join()
 
 
 if __name__ == "__main__":
