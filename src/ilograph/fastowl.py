@@ -84,21 +84,22 @@ def check(data: Any, kinds: Iterable[str] = ("ontology", "data")) -> OwlOutcome:
     mirror = mirror_of(data, kinds)
     timings = {"mirror": clock() - t0}
     t0 = clock()
-    why = _unsupported(mirror)
+    predicates = [URIRef(r["p"].value) for r in mirror.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]
+    why = _unsupported(mirror, predicates)
     if why:
         messages = reference(mirror.rdflib_graph())
         timings["owlrl"] = clock() - t0
         return OwlOutcome(messages=messages, engine=OWLRL, reason=why, timings=timings)
-    messages = _Checker(mirror).messages()
+    messages = _Checker(mirror, predicates).messages()
     timings["sparql"] = clock() - t0
     return OwlOutcome(messages=messages, engine=SPARQL, timings=timings)
 
 
-def _unsupported(m: Mirror) -> str | None:
+def _unsupported(m: Mirror, predicates: list[URIRef]) -> str | None:
     owl = str(OWL)
-    for r in m.query(f"""SELECT DISTINCT ?p WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?p), "{owl}")) }}"""):
-        if URIRef(r["p"].value) not in _PREDICATES:
-            return f"the graph uses {r['p'].value}"
+    for p in predicates:
+        if p.startswith(owl) and p not in _PREDICATES:
+            return f"the graph uses {p}"
     for r in m.query(f"""SELECT DISTINCT ?o WHERE {{ ?s a ?o FILTER(isIRI(?o) && STRSTARTS(STR(?o), "{owl}")) }}"""):
         if URIRef(r["o"].value) not in _TYPES:
             return f"the graph uses the type {r['o'].value}"
@@ -115,9 +116,11 @@ def _unsupported(m: Mirror) -> str | None:
 
 
 class _Checker:
-    def __init__(self, mirror: Mirror) -> None:
+    def __init__(self, mirror: Mirror, predicates: list[URIRef]) -> None:
         from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
         self.m = mirror
+        self.predicates = predicates
+        self._literals: list[Literal] | None = None
         # rdflib gives plain and language-tagged literals no datatype: only these are typed by owlrl
         self.rl_datatypes = set(OWL_RL_Datatypes) - {RDF.langString}
         self.subsumptions = {k: list(v) for k, v in OWL_Datatype_Subsumptions.items()}
@@ -170,6 +173,15 @@ class _Checker:
 
     def term(self, t: Any) -> str:
         return self.m.sparql(t)
+
+    def literals(self) -> list[Literal]:
+        """The distinct literals that have a datatype for rdflib (not plain, not language-tagged),
+        read once: owlrl types them with their datatype (dt-type2) and checks their lexical form."""
+        if self._literals is None:
+            self._literals = [self.m.decode(r["o"]) for r in self.m.query(
+                "SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isLiteral(?o) && LANG(?o) = \"\" "
+                f"&& !sameTerm(DATATYPE(?o), <{XSD.string}>)) }}")]
+        return self._literals
 
     # -- the checks
 
@@ -244,7 +256,7 @@ class _Checker:
                     todo.append((-d, q))
             return seen
 
-        used = [p for (p,) in self.rows("SELECT DISTINCT ?p WHERE { ?s ?p ?o }", "p") if p != RDF.type]
+        used = [p for p in self.predicates if p != RDF.type]
         closure = {p: derived(p) for p in used}
         subject_types = {p: up(set().union(*[domain.get(q, set()) if d > 0 else rng.get(q, set())
                                               for d, q in closure[p]])) for p in used}
@@ -268,13 +280,12 @@ class _Checker:
             obj = [p for p in used if c in object_types[p]]
             if obj:
                 branches.append(f"{{ [] ?_p ?x VALUES ?_p {{ {' '.join(self.term(p) for p in obj)} }} }}")
-            dts = [dt for dt, ups in literal_up.items() if c in ups]
-            if dts:  # a literal's own datatype; a plain literal (xsd:string in the mirror) has none for rdflib
-                listed = ", ".join([f"<{SURROGATE}{dt}>" for dt in dts] + [f"<{dt}>" for dt in dts if dt != XSD.string])
-                branches.append(f"{{ [] ?_p ?x FILTER(isLiteral(?x) && DATATYPE(?x) IN ({listed})) }}")
             found: set = set()
+            for lit in self.literals():  # a literal's own datatype (dt-type2) and its supertypes
+                if c in literal_up.get(lit.datatype, ()):
+                    found.add(lit)
             if branches:
-                found = {x for (x,) in self.rows(f"SELECT DISTINCT ?x WHERE {{ {' UNION '.join(branches)} }}", "x")}
+                found |= {x for (x,) in self.rows(f"SELECT DISTINCT ?x WHERE {{ {' UNION '.join(branches)} }}", "x")}
             for d, ups in asserted_up.items():  # blank-node classes (owl:unionOf...) cannot be named in SPARQL
                 if c in ups and isinstance(d, BNode):
                     found.update(self.subjects(RDF.type, d))
@@ -365,15 +376,7 @@ class _Checker:
         """The datatype disjointness owlrl adds for the (top-level) datatypes the graph uses."""
         from owlrl.AxiomaticTriples import OWLRL_Datatypes_Disjointness
         used: set = set()
-        for (dt,) in self.rows("SELECT DISTINCT ?d WHERE { ?s ?p ?o FILTER(isLiteral(?o) && LANG(?o) = \"\") "
-                               "BIND(DATATYPE(?o) AS ?d) }", "d"):
-            text = str(dt)
-            if text.startswith(SURROGATE):
-                real = URIRef(text[len(SURROGATE):])
-            elif dt == XSD.string:
-                continue  # a plain literal: no datatype for rdflib
-            else:
-                real = dt
+        for real in {lit.datatype for lit in self.literals()}:
             if real in self.rl_datatypes:
                 used.add(real)
                 used.update(self.subsumptions.get(real, ()))
@@ -387,10 +390,8 @@ class _Checker:
         """dt-not-type, with owlrl's converters, on rdflib's lexical form (as owlrl does)."""
         from owlrl.DatatypeHandling import AltXSDToPYTHON
         out = set()
-        for r in self.m.query("SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isLiteral(?o) && LANG(?o) = \"\" "
-                              f"&& !sameTerm(DATATYPE(?o), <{XSD.string}>)) }}"):
-            lit = self.m.decode(r["o"])
-            if lit.datatype is None or lit.datatype not in self.rl_datatypes:
+        for lit in self.literals():
+            if lit.datatype not in self.rl_datatypes:
                 continue
             converter = AltXSDToPYTHON.get(lit.datatype)
             if converter is None:
