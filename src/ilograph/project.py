@@ -15,6 +15,21 @@ from .errors import ConfigError, InputError
 
 CONFIG_FILE = "ilograph.toml"
 RDF_SUFFIXES = {".ttl": "turtle", ".nt": "n-triples", ".rdf": "rdf/xml", ".owl": "rdf/xml"}
+#: RDF files that are not read as sources, and why: a maintainer who puts one in a source folder
+#: is told so rather than having it silently left out of the graph.
+UNREAD_SUFFIXES = {
+    ".jsonld": (
+        ("JSON-LD is not read as a source: its @context may name remote documents (or files), and "
+         "ilograph never fetches anything while it validates or builds"),
+        ("convert it to Turtle ({ttl}) with its context written out (look at what the context names "
+         "first: a converter may fetch it), or move it out of {folder}/")),
+    ".trig": ("TriG is not read as a source: each source file is one named graph, so it holds triples, not quads",
+              "write each of its graphs as a Turtle file of its own"),
+    ".nq": ("N-Quads is not read as a source: each source file is one named graph, so it holds triples, not quads",
+            "write each of its graphs as an N-Triples (.nt) or Turtle file of its own"),
+    ".n3": ("Notation3 is not read as a source (it is more than RDF)",
+            "if it is plain RDF, save it as Turtle ({ttl})"),
+}
 
 
 @dataclass(frozen=True)
@@ -88,10 +103,38 @@ class Project:
         raise InputError(f"{path}: not inside {self.data_dir} or {self.ontology_dir}")
 
     def sources(self, folder: Path) -> list[Path]:
-        """RDF files of a folder, recursively, in a stable order."""
+        """RDF files of a folder, recursively, in a stable order.
+
+        Raises :class:`InputError` for an RDF file that would otherwise be silently left out: a
+        format that is not read (JSON-LD, TriG, N-Quads, N3) or a known suffix in other letter case.
+        """
         if not folder.is_dir():
             return []
-        return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in RDF_SUFFIXES)
+        found = []
+        for p in sorted(folder.rglob("*")):
+            if not p.is_file():
+                continue
+            if p.suffix in RDF_SUFFIXES:
+                found.append(p)
+                continue
+            if p.name.startswith("."):  # an editor's or the system's file
+                continue
+            suffix = p.suffix.lower()
+            where = self._shown(p)
+            if suffix in UNREAD_SUFFIXES:
+                reason, hint = UNREAD_SUFFIXES[suffix]
+                hint = hint.format(ttl=p.with_suffix(".ttl").name, folder=folder.name)
+                raise InputError(f"{where}: {reason}.\n  hint: {hint}")
+            if suffix in RDF_SUFFIXES:
+                raise InputError(f"{where}: the suffix {p.suffix!r} is not read (suffixes are lower case).\n"
+                                 f"  hint: rename it to {p.with_suffix(suffix).name}")
+        return found
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
 
     def named_queries(self) -> list[Path]:
         if not self.queries_dir.is_dir():
