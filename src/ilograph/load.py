@@ -3,6 +3,14 @@
 Parsing is done by pyoxigraph (fast, and its syntax errors carry line and column). The result keeps
 the quads in an in-memory pyoxigraph store for SPARQL checks, converts to rdflib on demand for
 pySHACL and owlrl, and can say on which line of which file an IRI first appears.
+
+Two kinds of input would make a build run out of memory or time rather than fail, and are refused
+with a message (exit code 2) before they can: RDF/XML whose internal entities expand to more than
+:data:`MAX_ENTITY_EXPANSION` characters (the "billion laughs": a 1 KB file expanding to gigabytes),
+and groups of blank nodes that look alike and are linked to each other (a long RDF list of one
+repeated value, deeply nested ``( )`` or ``[ ]``): the release labels blank nodes canonically, and
+for such a group that takes time growing with the cube of its size (a list of 300 equal items: five
+seconds; 20,000: many gigabytes, then a crash), and for a cycle of them, exponentially.
 """
 
 from __future__ import annotations
@@ -18,12 +26,24 @@ from urllib.parse import urljoin
 import pyoxigraph as ox
 import rdflib
 
-from .errors import LoadError
+from .errors import InputError, LoadError
 from .project import RDF_SUFFIXES, Project
 
 _FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES,
             ".rdf": ox.RdfFormat.RDF_XML, ".owl": ox.RdfFormat.RDF_XML}
 _PARSER_PREFIX = re.compile(r"^Parser error at line \d+ between columns \d+ and \d+: |^Parser error at line \d+ column \d+: |^error at \d+:\d+: ")
+
+#: Characters that the internal entities of an RDF/XML file may add to it, in all.
+MAX_ENTITY_EXPANSION = 16 * 1024 * 1024
+#: The budget of a file's look-alike linked blank nodes: the sum of the cubes of their groups' sizes
+#: (a chain of 200 equal list cells costs 8 million, about a second to label canonically).
+MAX_BLANK_NODE_WORK = 8_000_000
+#: The largest group of look-alike blank nodes that may link in a cycle (7 in a clique: a second).
+MAX_BLANK_NODE_CYCLE = 6
+_DOCTYPE = re.compile(r"<!DOCTYPE\s[^\[>]*\[(.*?)\]\s*>", re.DOTALL)
+_ENTITY = re.compile(r"""<!ENTITY\s+(%\s+)?([^\s"'%>]+)\s+(?:"([^"]*)"|'([^']*)')""")
+_REFERENCE = re.compile(r"&([A-Za-z_:][-A-Za-z0-9._:]*);")
+_ENTITY_CAP = MAX_ENTITY_EXPANSION * 1024  # sizes are counted up to this, so numbers stay small
 
 _HINTS = (
     ("dot is expected", "end the previous statement with ' .', or separate its predicates with ';' and its objects with ','"),
@@ -34,6 +54,20 @@ _HINTS = (
     ("unexpected end", "a statement, string or bracket is not closed"),
     ("string", "check the quotes: a literal is written \"...\" and a long one \"\"\"...\"\"\""),
 )
+
+
+class TooCostly(InputError):
+    """A source file that parses, but that the build cannot afford: entities that expand past the
+    limit, or look-alike blank nodes it cannot label canonically. Located like a
+    :class:`LoadError` (``file:line: message`` and a hint), without being called a syntax error."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None, hint: str | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.reason = message
+        self.hint = hint
+        text = f"{path}:{line}: {message}" if line is not None else f"{path}: {message}"
+        super().__init__(text + (f"\n  hint: {hint}" if hint else ""))
 
 
 @dataclass(frozen=True)
@@ -167,16 +201,24 @@ def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Lite
 
 
 def parse_file(path: Path, base: str) -> tuple[list[ox.Triple], dict[str, str]]:
-    """Parse one RDF file. Raises :class:`LoadError` with file, line and column on a syntax error."""
+    """Parse one RDF file. Raises :class:`LoadError` with file, line and column on a syntax error, and
+    :class:`TooCostly` for RDF/XML whose entities expand past the limit."""
     fmt = _FORMATS.get(path.suffix)
     if fmt is None:
         raise LoadError(path, f"unsupported file type {path.suffix!r}",
                         hint="use one of " + ", ".join(sorted(RDF_SUFFIXES)))
     try:
-        with path.open("rb") as stream:
-            parser = ox.parse(stream, fmt, base_iri=base, without_named_graphs=True)
+        if fmt is ox.RdfFormat.RDF_XML:
+            data = path.read_bytes()
+            check_entities(path, data)
+            parser = ox.parse(data, fmt, base_iri=base, without_named_graphs=True)
             triples = [q.triple for q in parser]
-            prefixes = dict(parser.prefixes) if fmt is not ox.RdfFormat.RDF_XML else {}
+            prefixes = {}
+        else:
+            with path.open("rb") as stream:
+                parser = ox.parse(stream, fmt, base_iri=base, without_named_graphs=True)
+                triples = [q.triple for q in parser]
+                prefixes = dict(parser.prefixes)
     except SyntaxError as exc:
         reason = _PARSER_PREFIX.sub("", str(exc.msg if exc.msg else exc))
         hint = next((h for key, h in _HINTS if key.lower() in reason.lower()), None)
@@ -186,16 +228,169 @@ def parse_file(path: Path, base: str) -> tuple[list[ox.Triple], dict[str, str]]:
     return triples, prefixes
 
 
+def check_entities(path: Path, data: bytes) -> None:
+    """Refuse an RDF/XML file whose internal entities expand to more than
+    :data:`MAX_ENTITY_EXPANSION` characters in all, before the parser expands them. Raises
+    :class:`TooCostly` naming the entity that expands most and the line declaring it."""
+    if b"<!ENTITY" not in data:
+        return
+    text = data.decode("utf-8", errors="replace")
+    doctype = _DOCTYPE.search(text)
+    if doctype is None:
+        return  # not a well-formed internal subset: the parser says where
+    values: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for m in _ENTITY.finditer(doctype.group(1)):
+        if m.group(1) or m.group(2) in values:  # a parameter entity; a redeclaration (the first wins)
+            continue
+        values[m.group(2)] = m.group(3) if m.group(3) is not None else m.group(4)
+        lines[m.group(2)] = text.count("\n", 0, doctype.start(1) + m.start()) + 1
+    sizes = _entity_sizes(values)
+    used: dict[str, int] = {}
+    for name in _REFERENCE.findall(text, doctype.end()):
+        if name in sizes:
+            used[name] = used.get(name, 0) + 1
+    total = sum(count * sizes[name] for name, count in used.items())
+    if total <= MAX_ENTITY_EXPANSION:
+        return
+    worst = max(used, key=lambda name: used[name] * sizes[name])
+    if sizes[worst] >= _ENTITY_CAP and _refers_to_itself(worst, values):
+        what = f"its entities would expand without end (&{worst}; refers to itself)"
+    elif sizes[worst] >= _ENTITY_CAP:
+        what = f"its entities would expand to more than {_ENTITY_CAP:,} characters (&{worst}; alone)"
+    else:
+        what = f"its entities would expand to {total:,} characters (&{worst}; alone to {sizes[worst]:,})"
+    raise TooCostly(path, f"{what}, more than the limit of {MAX_ENTITY_EXPANSION:,}: the file would not fit in "
+                    "memory", lines[worst], "entities are for short abbreviations such as &owl;: write the "
+                    "text out instead of nesting entities, or save the file as Turtle")
+
+
+def _refers_to_itself(name: str, values: dict[str, str]) -> bool:
+    seen, todo = set(), [name]
+    while todo:
+        for ref in _REFERENCE.findall(values.get(todo.pop(), "")):
+            if ref == name:
+                return True
+            if ref in values and ref not in seen:
+                seen.add(ref)
+                todo.append(ref)
+    return False
+
+
+def _entity_sizes(values: dict[str, str]) -> dict[str, int]:
+    """How many characters each entity expands to, its references expanded (a reference to an
+    unknown entity counts as written; a cycle as very large)."""
+    refs = {name: _REFERENCE.findall(value) for name, value in values.items()}
+    sizes: dict[str, int] = {}
+    cap = _ENTITY_CAP
+    for root in values:
+        if root in sizes:
+            continue
+        stack, on_path = [root], {root}
+        while stack:
+            name = stack[-1]
+            pending = [r for r in refs[name] if r in values and r not in sizes]
+            cycle = [r for r in pending if r in on_path]
+            if cycle:
+                for member in on_path:
+                    sizes[member] = cap
+                stack.clear()
+                break
+            if pending:
+                stack.append(pending[0])
+                on_path.add(pending[0])
+                continue
+            size = len(_REFERENCE.sub("", values[name]))
+            for r in refs[name]:
+                size += sizes[r] if r in values else len(r) + 2
+            sizes[name] = min(size, cap)
+            stack.pop()
+            on_path.discard(name)
+    return sizes
+
+
+def check_blank_nodes(path: Path, triples: list[ox.Triple]) -> None:
+    """Refuse a file whose look-alike blank nodes, linked to each other, would take the release
+    too long to label canonically (see the module docstring). Two blank nodes look alike when
+    the statements about them are the same but for other blank nodes (RDFC-1.0's first-degree
+    hash); the work grows with the cube of a linked group of them, and exponentially when the
+    group has a cycle. Raises :class:`TooCostly` naming the resource the group hangs from."""
+    BNode = ox.BlankNode
+    pairs: set[tuple[str, str]] = set()
+    for t in triples:
+        if isinstance(t.object, BNode) and isinstance(t.subject, BNode):
+            a, b = t.subject.value, t.object.value
+            if a != b:
+                pairs.add((a, b) if a < b else (b, a))
+    if not pairs:
+        return
+    linked = {b for pair in pairs for b in pair}
+    signature: dict[str, list[tuple[str, str, str]]] = {b: [] for b in linked}
+    parent: dict[str, str] = {}  # a blank node's subject, to name where a group hangs from
+    for t in triples:
+        s, o = t.subject, t.object
+        s_blank, o_blank = isinstance(s, BNode), isinstance(o, BNode)
+        if s_blank and s.value in signature:
+            signature[s.value].append(("s", t.predicate.value, "_" if o_blank else str(o)))
+        if o_blank and o.value in signature:
+            signature[o.value].append(("o", t.predicate.value, "_" if s_blank else str(s)))
+            parent.setdefault(o.value, ("_:" + s.value) if s_blank else s.value)
+    counts: dict[tuple, int] = {}
+    keys = {}
+    for b, statements in signature.items():
+        key = keys[b] = tuple(sorted(statements))
+        counts[key] = counts.get(key, 0) + 1
+    root = {b: b for b in linked if counts[keys[b]] > 1}  # the look-alikes, each its own group
+
+    def find(b: str) -> str:
+        while root[b] != b:
+            root[b] = root[root[b]]
+            b = root[b]
+        return b
+
+    alike_pairs = [(a, b) for a, b in pairs if a in root and b in root]
+    for a, b in alike_pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            root[ra] = rb
+    size: dict[str, int] = {}
+    links: dict[str, int] = {}
+    for b in root:
+        r = find(b)
+        size[r] = size.get(r, 0) + 1
+    for a, _ in alike_pairs:
+        r = find(a)
+        links[r] = links.get(r, 0) + 1
+    work = sum(n ** 3 for n in size.values() if n > 1)
+    cyclic = [r for r, n in size.items() if links.get(r, 0) >= n > MAX_BLANK_NODE_CYCLE]
+    if work <= MAX_BLANK_NODE_WORK and not cyclic:
+        return
+    worst = cyclic[0] if cyclic else max(size, key=lambda r: size[r])
+    owner, seen = parent.get(worst), {worst}
+    while owner is not None and owner.startswith("_:") and owner not in seen:
+        seen.add(owner)
+        owner = parent.get(owner[2:])
+    shape = "linked in a cycle" if cyclic else "linked to each other"
+    under = f", under <{owner}>" if owner is not None and not owner.startswith("_:") else ""
+    raise TooCostly(path, f"{size[worst]:,} blank nodes that look alike (the same statements but for other blank "
+                    f"nodes) are {shape}{under}: labelling them canonically for the release would take too "
+                    "long (an RDF list of one repeated value, or deeply nested ( ) or [ ], makes such a group)",
+                    None, "give these nodes IRIs, make them differ (a list of distinct items is fine), "
+                    "or nest less")
+
+
 def load(project: Project) -> Sources:
     """Parse every file of ``ontology/`` and ``data/`` into its own named graph.
 
-    Raises :class:`LoadError` for the first file that cannot be parsed.
+    Raises :class:`LoadError` for the first file that cannot be parsed, :class:`TooCostly` for
+    one the build could not afford.
     """
     dataset = ox.Dataset()
     files: list[SourceFile] = []
     for kind, folder in (("ontology", project.ontology_dir), ("data", project.data_dir)):
         for path in project.sources(folder):
             triples, prefixes = parse_file(path, project.base)
+            check_blank_nodes(path, triples)
             graph = project.graph_iri(path)
             g = ox.NamedNode(graph)
             for t in triples:
