@@ -25,7 +25,6 @@ properties, ``owl:differentFrom``...) makes :func:`check` run owlrl itself, and 
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from .fastshacl import SURROGATE, Mirror, mirror_of
+from .fastshacl import Mirror, mirror_of
 
 __all__ = ["OwlOutcome", "check", "reference", "SPARQL", "OWLRL"]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 import rdflib
-from rdflib.namespace import XSD
 
 from ilograph import fastshacl as fs
 from ilograph.load import load_shapes, to_rdflib
