@@ -9,7 +9,9 @@
 Updates (an ``update`` parameter, ``application/sparql-update``) are recognised so that they can be
 refused clearly. Everything wrong with the request itself raises :class:`HttpError` with 400
 (malformed: repeated ``query``, both ``query`` and ``update``, not UTF-8), 415 (a POST whose media
-type is not one of the two, or a charset other than UTF-8) or 403 (an update).
+type is not one of the two, or a charset other than UTF-8) or 403 (an update). A
+``default-graph-uri`` or ``named-graph-uri`` with the ``file:`` scheme is refused with 400, as a
+``FROM <file:...>`` is by :mod:`.guard`: graphs are looked up in the store, never read.
 """
 
 from __future__ import annotations
@@ -104,6 +106,10 @@ def _build(params: list[tuple[str, str]], query: str | None) -> SparqlRequest:
         query = _single(params, "query")
     if query is not None and not query.strip():
         raise HttpError(400, "the query is empty")
+    for key, value in params:
+        if key in ("default-graph-uri", "named-graph-uri") and value.strip().lower().startswith("file:"):
+            raise HttpError(400, f"{key}=<{value[:200]}> is refused: this endpoint never reads local files "
+                            "(the service description at GET /sparql lists its graphs)")
     return SparqlRequest(
         query=query,
         default_graphs=tuple(v for k, v in params if k == "default-graph-uri"),
