@@ -68,18 +68,17 @@ def loads(url: str) -> dict[str, str]:
     }
 
 
-def send(server: Server, how: str, text: str, param: str = "query") -> httpx.Response:
+def send(c: httpx.Client, how: str, text: str, param: str = "query") -> httpx.Response:
     """One request, sent ``how``: get, form (POST urlencoded), direct (POST the query itself), html
     (the query page)."""
     if how == "get":
-        return httpx.get(server.sparql, params={param: text}, timeout=30)
+        return c.get("/sparql", params={param: text})
     if how == "html":
-        return httpx.get(server.sparql, params={param: text, "format": "html"}, headers={"accept": "text/html"},
-                         timeout=30)
+        return c.get("/sparql", params={param: text, "format": "html"}, headers={"accept": "text/html"})
     if how == "form":
-        return httpx.post(server.sparql, data={param: text}, timeout=30)
+        return c.post("/sparql", data={param: text})
     media = "application/sparql-query" if param == "query" else "application/sparql-update"
-    return httpx.post(server.sparql, content=text.encode(), headers={"content-type": media}, timeout=30)
+    return c.post("/sparql", content=text.encode(), headers={"content-type": media})
 
 
 def no_local_files(r: httpx.Response) -> None:
@@ -90,10 +89,10 @@ HOWS = ["get", "form", "direct", "html"]
 
 
 @pytest.mark.parametrize("how", HOWS)
-def test_service_is_refused_everywhere(target: Server, listener, how: str) -> None:
+def test_service_is_refused_everywhere(http: httpx.Client, listener, how: str) -> None:
     url, seen = listener
     for name, text in services(url).items():
-        r = send(target, how, text)
+        r = send(http, how, text)
         assert_refused(r, 400)
         assert "SERVICE is refused" in r.text, (name, r.text[:300])
         no_local_files(r)
@@ -102,10 +101,10 @@ def test_service_is_refused_everywhere(target: Server, listener, how: str) -> No
 
 
 @pytest.mark.parametrize("how", HOWS)
-def test_from_clauses_naming_files_or_urls_are_refused(target: Server, listener, how: str) -> None:
+def test_from_clauses_naming_files_or_urls_are_refused(http: httpx.Client, listener, how: str) -> None:
     url, seen = listener
     for name, text in datasets(url).items():
-        r = send(target, how, text)
+        r = send(http, how, text)
         assert_refused(r, 400)
         assert "refused" in r.text and ("local files" in r.text or "never fetches" in r.text), (name, r.text[:300])
         no_local_files(r)
@@ -114,16 +113,16 @@ def test_from_clauses_naming_files_or_urls_are_refused(target: Server, listener,
 
 
 @pytest.mark.parametrize("how", HOWS)
-def test_load_is_refused(target: Server, listener, how: str) -> None:
+def test_load_is_refused(http: httpx.Client, listener, how: str) -> None:
     url, seen = listener
     for name, text in loads(url).items():
-        r = send(target, how, text)
+        r = send(http, how, text)
         assert_refused(r, 400, 403)
         assert "LOAD" in r.text or "read-only" in r.text, (name, r.text[:300])
         no_local_files(r)
     for how_update in ("get", "form", "direct"):
         for text in loads(url).values():
-            r = send(target, how_update, text, param="update")
+            r = send(http, how_update, text, param="update")
             assert_refused(r, 403)
     time.sleep(0.3)
     assert seen == []
