@@ -121,5 +121,17 @@ class Request:
         self._body = b"".join(chunks)
         return self._body
 
+    async def disconnected(self) -> None:
+        """Return once the client has closed the connection (ASGI ``http.disconnect``), so that a
+        handler can stop work nobody will read: race it against a query, and cancel the query when
+        it wins (the worker pool then replaces the worker, which may not take another job before it
+        has answered). Call it once the body has been read (or for a request without one): any
+        body still coming is read and dropped. Granian sends ``http.disconnect`` at once when a
+        client goes away mid-request, and after the answer has been sent otherwise."""
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                return
+
 
 Handler = Callable[[Request], Awaitable[Response]]
