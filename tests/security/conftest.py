@@ -71,6 +71,10 @@ def write_security_project(root: Path) -> Path:
                                         encoding="utf-8")
     (root / "data" / "people.ttl").write_text(people_turtle(), encoding="utf-8")
     (root / "data" / "hostile.ttl").write_text(HOSTILE_TTL, encoding="utf-8")
+    (root / "data" / "long.ttl").write_text(  # for regular expressions: 20,000 a's and a "!"
+        "@prefix ilo: <https://w3id.org/ilograph/def#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f'<id/hostile/long> a ilo:Unit ; rdfs:label "a long literal"@en ; rdfs:comment "{"a" * 20_000}!" .\n',
+        encoding="utf-8")
     (root / "queries" / "cq-01-units.rq").write_text(NAMED_QUERY, encoding="utf-8")
     return root
 

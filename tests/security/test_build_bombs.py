@@ -14,7 +14,6 @@ import pytest
 from .conftest import FULL, full
 from .test_build_inputs import BASE, assert_clean, cli, small_project
 
-
 # --- bombs ------------------------------------------------------------------------------------
 
 def billion_laughs(depth: int) -> str:

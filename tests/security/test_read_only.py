@@ -44,16 +44,16 @@ UPDATES = [
     f"iNsErT dAtA {{ {T} }}",
     f"INSERT # a comment\n DATA {{ {T} }}",
     f"INSERT\n\t  DATA {{ {T} }}",
-    f"DELETE/**/WHERE {{ ?s ?p ?o }}",
+    "DELETE/**/WHERE { ?s ?p ?o }",
     f"INSERT\\u0020DATA {{ {T} }}",
     f"\\u0049NSERT DATA {{ {T} }}",
-    f"PREFIX ex: <http://e/>\nINSERT DATA {{ ex:a ex:b ex:c }}",
-    f"BASE <http://e/>\nPREFIX : <http://e/>\nDELETE WHERE {{ ?s ?p ?o }}",
+    "PREFIX ex: <http://e/>\nINSERT DATA { ex:a ex:b ex:c }",
+    "BASE <http://e/>\nPREFIX : <http://e/>\nDELETE WHERE { ?s ?p ?o }",
     f"ASK {{}} ; INSERT DATA {{ {T} }}",
-    f"SELECT * {{}} ;\nDROP ALL",
+    "SELECT * {} ;\nDROP ALL",
     f"INSERT DATA {{ {T} }} ; INSERT DATA {{ {T} }}",
     f"\ufeffINSERT DATA {{ {T} }}",
-    f"CLEAR\u00a0ALL",
+    "CLEAR\u00a0ALL",
 ]
 
 
