@@ -221,11 +221,13 @@ def test_a_long_url_is_414(target: Server) -> None:
 def raw_request(server: Server, data: bytes) -> tuple[int | None, bytes]:
     """Send raw bytes; the status line's code (None if the server closed without an answer)."""
     host, port = server.url.removeprefix("http://").split(":")
+    if b"\r\nconnection:" not in data.lower():
+        line, _, rest = data.partition(b"\r\n")
+        data = line + b"\r\nConnection: close\r\n" + rest
     with socket.create_connection((host, int(port)), timeout=10) as s:
         received = b""
         try:
-            s.sendall(data)
-            s.shutdown(socket.SHUT_WR)
+            s.sendall(data)  # (no half-close: Granian drops a request whose client half-closed)
             while chunk := s.recv(65536):
                 received += chunk
         except OSError:  # the server may close a connection it will not serve
