@@ -146,9 +146,6 @@ def test_limits_and_offsets_that_are_not_whole_numbers_are_400_with_a_message(ht
     assert "takes a whole number from 0 to 9223372036854775807" in r.text, r.text
 
 
-@pytest.mark.xfail(strict=True, reason="App does not watch for the client's disconnect, so an abandoned query holds "
-                                       "its worker until the deadline; http.Request.disconnected() is ready for "
-                                       "App.answer to race against the run (requested from the lead)")
 def test_a_client_that_disconnects_frees_its_worker(target: Server) -> None:
     assert_alive(target)
     before = workers(target)

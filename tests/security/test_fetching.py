@@ -157,9 +157,6 @@ def test_protocol_dataset_naming_a_url_is_never_fetched(target: Server, listener
     assert seen == []
 
 
-@pytest.mark.xfail(strict=True, reason="app.py answers a protocol dataset naming graphs the store does not hold "
-                                       "with an empty dataset (200), where FROM of the same graph is a 400; "
-                                       "the change belongs in App.answer (requested from the lead)")
 def test_protocol_dataset_naming_an_unknown_graph_is_refused_like_from(target: Server, listener) -> None:
     url, _ = listener
     r = httpx.get(target.sparql, params={"query": "ASK { ?s ?p ?o }", "default-graph-uri": f"{url}/x"}, timeout=30)

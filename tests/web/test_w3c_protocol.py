@@ -8,8 +8,12 @@ format. The runner sends them as written, with two adaptations the manifest itse
 - the suite's data files are loaded, as the manifest asks, into the named graphs it labels
   (``http://kasei.us/.../dataN.rdf``); an ilograph project names a file's graph after the file
   (``<base>graph/w3c/dataN``), so those graph names are translated in the dataset parameters
-  (``default-graph-uri``, ``named-graph-uri``) and in ``FROM`` clauses. Graphs the manifest does
-  not load (``data0.rdf``) are sent unchanged: unknown to the store, they are empty graphs.
+  (``default-graph-uri``, ``named-graph-uri``) and in ``FROM`` clauses.
+
+One deliberate deviation: graphs the manifest does not load (``data0.rdf``) are sent unchanged, and
+where the suite expects a store to fetch such a graph and answer, this service refuses with a 400
+that names the graph (it never fetches, and a dataset naming a graph it does not hold is an error,
+not an empty graph: issue 5). Those exchanges are checked for exactly that refusal.
 
 Update tests expect an update service; this one is read-only, so each update request must get a
 403 whose body says so, and the requests that would check the update's effect are not sent.
@@ -128,6 +132,14 @@ def adapt(exchange: Exchange) -> tuple[str, bytes | None]:
     return path, body
 
 
+def unknown_graphs(path: str, body: bytes | None) -> set[str]:
+    """The graphs an adapted request names in its dataset parameters (translated ones included)."""
+    texts = [path.partition("?")[2]]
+    if body is not None:
+        texts.append(body.decode("utf-8", "replace"))
+    return {v for t in texts for k, v in parse_qsl(t) if k in DATASET_PARAMS}
+
+
 def is_update(exchange: Exchange) -> bool:
     content_type = exchange.headers.get("content-type", "")
     if content_type.startswith("application/sparql-update"):
@@ -166,6 +178,12 @@ def test_protocol(test: ProtocolTest, client: httpx.Client) -> None:
             assert "read-only" in response.text
             return  # the requests that follow would check the update's effect
         expected = {s[0] for s in exchange.statuses}
+        foreign = sorted(g for g in unknown_graphs(path, body) if g not in GRAPHS.values())
+        if foreign and "4" not in expected:
+            assert response.status_code == 400 and foreign[0] in response.text, (
+                f"{test.name}: a dataset naming {foreign[0]}, which the store does not hold, must be refused: "
+                f"{response.status_code} {response.text[:300]}")
+            return
         assert str(response.status_code)[0] in expected, (
             f"{test.name}: {exchange.method} {path} gave {response.status_code}, expected "
             f"{'/'.join(sorted(exchange.statuses))}: {response.text[:300]}")

@@ -45,6 +45,7 @@ the mapping of unexpected errors to 500.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import sys
@@ -57,7 +58,7 @@ from ..query import NamedQuery
 from ..store import EngineFailure, Job, Overloaded, QueryTimeout, Store
 from . import description, guard, negotiate, protocol
 from .cache import LRUCache
-from .http import CORS, Handler, Headers, HttpError, Receive, Request, Response, Send, error_response
+from .http import CORS, ClientGone, Handler, Headers, HttpError, Receive, Request, Response, Send, error_response
 from .querypage import QueryPage, wants_page
 from .settings import Settings
 
@@ -148,7 +149,10 @@ class App:
                 await _send(send, hit, True)
                 return
         request = Request(scope, receive)
-        response = await self.dispatch(request)
+        try:
+            response = await self.dispatch(request)
+        except ClientGone:
+            return  # nobody to answer
         await _send(send, response, request.method != "HEAD")
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -204,6 +208,8 @@ class App:
             return await route.handler(request)
         except HttpError as exc:
             return fail(request, exc.status, exc.message, exc.headers)
+        except ClientGone:
+            raise
         except Exception:  # noqa: BLE001 - never a traceback in an answer; the log keeps it
             traceback.print_exc(file=sys.stderr)
             return fail(request, 500, "internal error: the service failed on this request (it is logged)", None)
@@ -304,10 +310,14 @@ class App:
         except negotiate.NotAcceptable as exc:
             raise HttpError(406, str(exc)) from None
         known = set(release.graphs)
-        if asked.has_dataset:  # the protocol's dataset wins over FROM; unknown graphs are empty
-            default = tuple(g for g in asked.default_graphs if g in known)
-            named = tuple(g for g in asked.named_graphs if g in known)
-            dataset: tuple = (default, named, False)
+        if asked.has_dataset:  # the protocol's dataset wins over FROM
+            for name, graphs in (("default-graph-uri", asked.default_graphs), ("named-graph-uri", asked.named_graphs)):
+                unknown = [g for g in graphs if g not in known]
+                if unknown:
+                    raise HttpError(400, f"{name}=<{unknown[0]}> is refused: this endpoint never fetches graphs, "
+                                    "and it holds no graph of that name (the service description at GET /sparql "
+                                    "lists its graphs)")
+            dataset: tuple = (tuple(asked.default_graphs), tuple(asked.named_graphs), False)
         else:
             unknown = [g for g in seen.from_graphs + seen.from_named if g not in known]
             if unknown:
@@ -319,23 +329,39 @@ class App:
         key = (release.id, seen.normalized, dataset, fmt.name, compress)
         cached = self.results.get(key)
         if cached is None:
-            cached = await self._run(query, seen, dataset, fmt, compress)
+            cached = await self._run(request, query, seen, dataset, fmt, compress)
             self.results.put(key, cached, len(cached.body))
         if request.method == "GET" and not plain:
             accept = (request.header("accept") or "").encode("latin-1")
             self.requests.put((request.path, request.query_string, accept, compress), cached, len(cached.body))
         return cached
 
-    async def _run(self, query: str, seen: guard.Inspection, dataset: tuple, fmt: negotiate.Format,
-                   compress: bool) -> Response:
+    async def _run(self, request: Request, query: str, seen: guard.Inspection, dataset: tuple,
+                   fmt: negotiate.Format, compress: bool) -> Response:
+        """Run one query in the store, racing it against the client's disconnect: a query whose
+        client has gone away is cancelled (the store frees or replaces its worker) rather than
+        holding a worker until the deadline for an answer nobody will read."""
         release = self.store.release
         job = Job(query=query, format=fmt.name, max_rows=self.settings.max_rows, base_iri=release.base,
                   default_graphs=dataset[0], named_graphs=dataset[1], union=dataset[2],
                   prefixes=tuple(seen.prefixes.items()),
                   within_cap=seen.form == "SELECT" and seen.limit is not None and seen.limit <= self.settings.max_rows,
                   uses_graph=seen.uses_graph, compress=compress)
+        running = asyncio.ensure_future(self.store.run(job))
+        gone = asyncio.ensure_future(request.disconnected())
         try:
-            result = await self.store.run(job)
+            await asyncio.wait((running, gone), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not running.done():
+                running.cancel()
+                await asyncio.gather(running, return_exceptions=True)
+            if not gone.done():
+                gone.cancel()
+                await asyncio.gather(gone, return_exceptions=True)
+        if running.cancelled():
+            raise ClientGone("the client closed the connection before the answer was ready")
+        try:
+            result = running.result()
         except QueryTimeout as exc:
             raise HttpError(504, f"{exc}. Narrow the query (a more selective pattern, a LIMIT) and try again") from None
         except Overloaded as exc:

@@ -23,6 +23,10 @@ ALWAYS: Headers = CORS + [(b"x-content-type-options", b"nosniff")]
 BODILESS = (204, 304)
 
 
+class ClientGone(Exception):
+    """The client closed the connection before its answer was ready: nothing is sent."""
+
+
 class HttpError(Exception):
     """An answer other than 200, with a readable ``message`` (sent as ``text/plain``)."""
 
