@@ -406,10 +406,16 @@ def _clean_staging(releases: Path) -> None:
 
 
 def _prune(releases: Path, keep: set[str | None]) -> None:
-    """Keep the current and the previous release (a server may still be reading the previous)."""
+    """Keep the current and the previous release, and any release a running server has pinned
+    (:mod:`ilograph.pin`); remove the others and the pin files nobody holds any more."""
+    from .pin import pin_path, pinned
+
     for p in releases.iterdir():
-        if p.is_dir() and p.name not in keep and not p.name.startswith("staging-"):
+        if p.is_dir() and p.name not in keep and not p.name.startswith("staging-") and not pinned(p):
             shutil.rmtree(p, ignore_errors=True)
+            pin_path(p).unlink(missing_ok=True)
+        elif p.suffix == ".pin" and not (releases / p.stem).is_dir() and not pinned(releases / p.stem):
+            p.unlink(missing_ok=True)
 
 
 def _verify(folder: Path) -> bool:

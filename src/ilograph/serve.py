@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, TextIO
 
 from .errors import InputError
+from .pin import pin
 from .project import Project
 from .store import ReleaseInfo, prepare_disk_store, read_release, release_is_current
 from .web.settings import Settings
@@ -40,9 +41,18 @@ def serve(project: Project, settings: Settings, *, host: str, port: int, out: Pa
     """Serve ``project`` until interrupted. Prints the URL to open on ``stdout`` once the workers
     are ready. Raises :class:`~ilograph.errors.IlographError` for anything that stops it from
     starting (bad sources, an unusable ``--store`` folder, a port in use)."""
+    release = prepare(project, out, say=say, progress=progress)
+    held = pin(release.folder)  # a build beside it keeps this release while it is served
+    try:
+        _serve(project, release, settings, host=host, port=port, say=say, stdout=stdout, verbose=verbose)
+    finally:
+        held.close()
+
+
+def _serve(project: Project, release: ReleaseInfo, settings: Settings, *, host: str, port: int, say: Say,
+           stdout: TextIO, verbose: bool) -> None:
     from .query import named_queries
 
-    release = prepare(project, out, say=say, progress=progress)
     if settings.store_dir is not None:
         started = time.perf_counter()
         reused = prepare_disk_store(settings.store_dir, release)
