@@ -6,6 +6,7 @@ The library never prints: :mod:`ilograph.report` renders a Report as text, JSON 
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -140,6 +141,68 @@ def check_vocabulary(sources: Sources) -> list[Finding]:
                             f"nor a term of a known standard vocabulary",
                     file=_rel(sources, f.path), line=line, hint=hint))
     return findings
+
+
+def check_literals(sources: Sources) -> tuple[list[Finding], Sources]:
+    """Every XSD-typed literal of ontology and data is well typed (``"abc"^^xsd:decimal``,
+    ``"2017-02-30"^^xsd:date``, ``"March 2017"^^xsd:gYearMonth`` are not). Each ill-typed literal
+    is a Violation naming file, line, resource, literal and datatype. Returns the findings and the
+    sources without the triples of those literals, which the other checks then read: owlrl cannot
+    read some of them (it fails on ``"abc"^^xsd:decimal``), and they are reported here already."""
+    from . import xsd
+
+    # the store keeps a valid literal in canonical form (still valid) and an invalid one as written
+    rows = sources.store.query(
+        f'SELECT DISTINCT ?o WHERE {{ ?s ?p ?o FILTER(isLiteral(?o) && STRSTARTS(STR(DATATYPE(?o)), "{xsd.XSD}") '
+        f'&& DATATYPE(?o) != <{xsd.XSD}string>) }}', use_default_graph_as_union=True)
+    ill = {row["o"]: reason for row in rows if (reason := xsd.problem(row["o"].value, row["o"].datatype.value))}
+    if not ill:
+        return [], sources
+    prefixes = sources.prefixes() | _STANDARD
+    findings: list[Finding] = []
+    bad: list[ox.Quad] = []
+    for literal, reason in ill.items():
+        dt = _short(literal.datatype.value, prefixes)
+        for q in sources.store.quads_for_pattern(None, None, literal, None):
+            bad.append(q)
+            src = sources.file_for_graph(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
+            focus = q.subject
+            if isinstance(focus, ox.BlankNode):  # name the resource the blank node hangs from
+                focus = next((p.subject for p in sources.store.quads_for_pattern(None, None, focus, q.graph_name)
+                              if isinstance(p.subject, ox.NamedNode)), focus)
+            line = _literal_line(sources, src, focus, literal) if src else None
+            good = xsd.example(literal.datatype.value)
+            findings.append(Finding(
+                severity=VIOLATION, focus=str(focus) if isinstance(focus, ox.BlankNode) else focus.value,
+                engine="vocabulary", path=_short(q.predicate.value, prefixes), value=f"{_n3_literal(literal.value)}^^{dt}",
+                message=f"ill-typed literal {_n3_literal(literal.value)}^^{dt}: {reason}",
+                file=_rel(sources, src.path) if src else None, line=line,
+                hint=f'write a valid {dt} such as "{good}"' if good else
+                "use a datatype of XML Schema (xsd:string, xsd:decimal, xsd:date ...), spelled as it is"))
+    drop = set(bad)
+    dataset = ox.Dataset(q for q in sources.dataset if q not in drop)
+    store = ox.Store()
+    store.extend(dataset)
+    return findings, dataclasses.replace(sources, dataset=dataset, store=store)
+
+
+def _n3_literal(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _literal_line(sources: Sources, src, focus: ox.NamedNode | ox.BlankNode, literal: ox.Literal) -> int | None:
+    """The line of a literal's lexical form in its file, first looked for after its subject's line."""
+    start = sources.positions.line(src, focus.value) if isinstance(focus, ox.NamedNode) else None
+    try:
+        lines = src.path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return start
+    needle = literal.value.replace("\\", "\\\\").replace('"', '\\"')
+    for first in ((start or 1) - 1, 0):
+        for i in range(first, len(lines)):
+            if needle in lines[i] and "^^" in lines[i]:
+                return i + 1
+    return start
 
 
 def _is_typed_as_class(sources: Sources, iri: str) -> bool:
@@ -408,6 +471,8 @@ def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph, *, engine: str 
         shapes = ShapeSets(data=shapes, ontology=rdflib.Graph(), files=())
     findings: list[Finding] = []
     findings += check_vocabulary(sources)
+    ill_typed, sources = check_literals(sources)  # and keeps those literals from the other checks
+    findings += ill_typed
     checked_by: dict[str, str] = {}
     if engine == "fast":
         fast, checked_by = run_fast(sources, shapes)
