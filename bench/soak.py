@@ -46,6 +46,7 @@ import argparse
 import asyncio
 import hashlib
 import json
+import math
 import os
 import random
 import re
@@ -58,9 +59,10 @@ import tempfile
 import time
 import urllib.parse
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -179,7 +181,9 @@ class Target:
     files: dict[str, bytes]          # the downloads, by name
     queries: list[Query]
     static: list[str]                # paths of static files
-    etags: dict[str, tuple[tuple[tuple[str, str], ...], str]] = field(default_factory=dict)
+    graphs: list[str] = field(default_factory=list)  # the named graphs' IRIs
+    #: path -> (headers it was asked with, its ETag, its Last-Modified)
+    etags: dict[str, tuple[tuple[tuple[str, str], ...], str, str | None]] = field(default_factory=dict)
 
 
 def query_form(text: str) -> str:
@@ -212,7 +216,7 @@ def discover(server: Server) -> Target:
     files = {f["name"]: (server.out / f["name"]).read_bytes() for f in manifest["files"]}
     if not resources or not queries:
         raise StartFailed(f"nothing to ask: {len(resources)} resources in the sitemap, {len(queries)} named queries")
-    return Target(server.url, resources, files, queries, static)
+    return Target(server.url, resources, files, queries, static, list(manifest.get("graphs", [])))
 
 
 # --- load -----------------------------------------------------------------------------------------
@@ -241,6 +245,8 @@ class Stats:
     by_level: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))
     level_errors: Counter = field(default_factory=Counter)
     level_seconds: dict[int, float] = field(default_factory=dict)
+    #: per level: CPU seconds of the server (with its workers) and of this client
+    level_cpu: dict[int, tuple[float, float]] = field(default_factory=dict)
     samples: list[str] = field(default_factory=list)
     digests: dict[Spec, str] = field(default_factory=dict)
 
@@ -311,10 +317,8 @@ class Mix:
 
     def page(self, rng: random.Random) -> list[Spec]:
         lang = rng.choice((None, "fr", "es", "en"))
-        path = rng.choice(["/", "/def.html", "/download/", "/sparql", f"/search?q={rng.choice(SEARCH)}"]
-                          + [r + ".html" for r in rng.sample(self.t.resources, 3)])
-        if path == "/sparql":
-            path = "/def.html"
+        path = rng.choice(["/", "/def.html", "/download/", f"/search?q={rng.choice(SEARCH)}"]
+                          + [r + ".html" for r in rng.sample(self.t.resources, min(4, len(self.t.resources)))])
         headers = [("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")]
         if lang is not None and rng.random() < 0.5:
             path += ("&" if "?" in path else "?") + f"lang={lang}"
@@ -396,7 +400,10 @@ class Mix:
 
     def conditional(self, rng: random.Random) -> list[Spec]:
         path = rng.choice(sorted(self.t.etags))
-        headers, etag = self.t.etags[path]
+        headers, etag, modified = self.t.etags[path]
+        if modified is not None and rng.random() < 0.3:
+            return [Spec("conditional", "GET", path, headers + (("If-Modified-Since", modified),), status=304,
+                         repeatable=False)]
         return [Spec("conditional", "GET", path, headers + (("If-None-Match", etag),), status=304, repeatable=False)]
 
 
@@ -413,7 +420,7 @@ async def collect_etags(target: Target, client: Any) -> None:
         response = await client.get(path, headers=dict(headers))
         etag = response.headers.get("etag")
         if response.status_code == 200 and etag:
-            target.etags[path] = (headers, etag)
+            target.etags[path] = (headers, etag, response.headers.get("last-modified"))
     if not target.etags:
         raise StartFailed("no answer carries an ETag: nothing to ask conditionally")
 
@@ -435,7 +442,24 @@ async def _loop(client: Any, mix: Mix, rng: random.Random, deadline: float, leve
                 break
 
 
-async def load(target: Target, seconds: float, levels: list[int], *, seed: int, timeout: float) -> Stats:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of process ``pid`` and its descendants, from /proc (0 elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, stack = 0.0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+async def load(target: Target, seconds: float, levels: list[int], *, seed: int, timeout: float,
+               server_pid: int) -> Stats:
     """Closed loops at each concurrency level, ``seconds`` in all."""
     import httpx
 
@@ -449,10 +473,12 @@ async def load(target: Target, seconds: float, levels: list[int], *, seed: int, 
         async with httpx.AsyncClient(base_url=target.url, timeout=timeout, limits=limits,
                                      follow_redirects=False) as client:
             started = time.monotonic()
+            server_cpu, client_cpu = cpu_seconds(server_pid), time.process_time()
             deadline = started + share
             await asyncio.gather(*(_loop(client, mix, random.Random(seed * 1000 + index * 100 + i), deadline,
                                          level, stats) for i in range(level)))
             stats.level_seconds[level] = time.monotonic() - started
+            stats.level_cpu[level] = (cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu)
     return stats
 
 
@@ -505,7 +531,7 @@ def exchange(port: int, raw: bytes, timeout: float) -> tuple[int, bytes]:
                 chunks.append(chunk)
         except ConnectionResetError:
             pass
-        except socket.timeout:
+        except TimeoutError:
             raise TimeoutError(f"no complete answer within {timeout:.0f} s") from None
     data = b"".join(chunks)
     match = re.match(rb"HTTP/1\.[01] (\d{3})", data)
@@ -528,6 +554,12 @@ def _body_of(answer: bytes) -> bytes:
             rest = rest[size + 2:]
         return b"".join(out)
     return body
+
+
+def _shorten(raw: bytes) -> bytes:
+    """``raw`` for a report: runs of one byte abbreviated, at most 1,500 bytes."""
+    short = re.sub(rb"(.)\1{31,}", lambda m: m[1] * 8 + b"...(%d times)" % len(m[0]), raw, flags=re.DOTALL)
+    return short[:1500] + (b"... (%d bytes in all)" % len(raw) if len(short) > 1500 else b"")
 
 
 def strategies(target: Target) -> Any:
@@ -653,8 +685,8 @@ def strategies(target: Target) -> Any:
                                          "application/x-www-form-urlencoded; charset=utf-16", "multipart/form-data",
                                          "text/plain", "application/json", "", "application/SPARQL-query",
                                          "application/sparql-query;charset=\"utf-8\""]) | latin,
-        "If-None-Match": st.sampled_from(["*", 'W/"x"', '"x"', ""] + [e for _, e in target.etags.values()][:20]
-                                         + ['W/"' + e.strip('W/"') + '-html-fr"' for _, e in list(target.etags.values())[:3]])
+        "If-None-Match": st.sampled_from(["*", 'W/"x"', '"x"', ""] + [e for _, e, _ in target.etags.values()][:20]
+                                         + [e.removesuffix('"') + '-fr"' for _, e, _ in list(target.etags.values())[:3]])
         | latin,
         "If-Modified-Since": st.sampled_from(["Sun, 22 Nov 2099 00:00:00 GMT", "Thu, 01 Jan 1970 00:00:00 GMT",
                                               "yesterday", "", "Sun, 32 Foo 2026 99:99:99 GMT"]) | latin,
@@ -674,12 +706,12 @@ def strategies(target: Target) -> Any:
     @st.composite
     def headers(draw: Any) -> list[tuple[bytes, bytes]]:
         out = [(n.encode(), v.encode("latin-1")) for n, v in draw(st.lists(header, max_size=6))]
-        roll = draw(st.integers(0, 19))
-        if roll == 0:
+        roll = draw(st.integers(0, 19))  # (shrinks towards 0: none of these)
+        if roll == 17:
             out.append((b"X-Huge", b"a" * draw(st.sampled_from([8_000, 60_000, 200_000]))))
-        elif roll == 1:
+        elif roll == 18:
             out += [(b"X-Many-%d" % i, b"v") for i in range(draw(st.sampled_from([50, 150, 400])))]
-        elif roll == 2:
+        elif roll == 19:
             out.append((b"X-Bytes", draw(st.sampled_from([b"\x00", b"\xff\xfe", "é".encode(), b"\x1b[31m"]))))
         return out
 
@@ -706,14 +738,65 @@ def strategies(target: Target) -> Any:
                         st.sampled_from(["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "PATCH", "get", "TRACE",
                                          "CONNECT", "PROPFIND"]), st.from_regex(r"\A[A-Z]{1,10}\Z"))
 
+    graph_iri = st.one_of(
+        st.sampled_from(target.graphs or ["urn:x"]),
+        st.sampled_from(["", "urn:x", "relative", "http://x y", "<urn:x>", "http://[::1", "file:///etc/passwd",
+                         "FILE:///etc/passwd", "http://127.0.0.1:1/", "http://example.org/\ud800", "\x00",
+                         "https://w3id.org/ilograph/graph/%00", "_:b0", "?x", "a" * 5000]),
+        st.text(max_size=30))
+    protocol_value = {
+        "format": value, "default-graph-uri": graph_iri, "named-graph-uri": graph_iri,
+        "timeout": st.sampled_from(["1", "0", "-1", "1e9", "x", "", "0.001", "99999999999999999999"]) | st.text(max_size=8),
+        "lang": st.sampled_from(["fr", "es", "en", "", "zz", "fr-CA", "*", "../x", "<b>"]) | st.text(max_size=8),
+    }
+    protocol_param = st.sampled_from(sorted(protocol_value)).flatmap(
+        lambda k: st.tuples(st.just(k), protocol_value[k]))
+
+    def encode_pairs(pairs: list[tuple[str, str]]) -> bytes:
+        return urllib.parse.urlencode(pairs, encoding="utf-8", errors="surrogatepass").encode()
+
     @st.composite
-    def request(draw: Any) -> tuple[str, bytes, list[tuple[bytes, bytes]], bytes | None, bool]:
+    def protocol(draw: Any) -> tuple[str, bytes, list[tuple[bytes, bytes]], bytes | None, bool]:
+        """A SPARQL protocol request with a real or mutated query and nasty parameters and headers."""
+        method = draw(st.sampled_from(["GET", "POST", "HEAD"]))
+        named = draw(st.integers(0, 3)) == 3
+        where = f"/queries/{draw(st.sampled_from(target.queries)).name}" if named else "/sparql"
+        extra = draw(st.lists(protocol_param, max_size=4))
+        query = [] if named else [("query", draw(sparql()))]
+        sent = draw(headers())
+        if method != "POST" or named:
+            return method, where.encode() + b"?" + encode_pairs(query + extra), sent, None, False
+        how = draw(st.sampled_from(["form", "direct", "mixed"]))
+        if how == "form":
+            sent.append((b"Content-Type", b"application/x-www-form-urlencoded"))
+            return method, where.encode(), sent, encode_pairs(query + extra), draw(st.booleans())
+        sent.append((b"Content-Type", draw(st.sampled_from([b"application/sparql-query",
+                                                            b"application/sparql-query; charset=utf-8"]))))
+        text = query[0][1].encode("utf-8", "surrogatepass")
+        at = b"?" + encode_pairs(extra) if extra else b""
+        return method, where.encode() + at, sent, text, draw(st.booleans())
+
+    @st.composite
+    def linked(draw: Any) -> tuple[str, bytes, list[tuple[bytes, bytes]], bytes | None, bool]:
+        """A request for a page or a document with nasty negotiation and conditional headers."""
+        where = draw(st.one_of(resource, st.tuples(resource, st.sampled_from([".html", ".ttl", ".jsonld", ".nt", ".rdf"]))
+                               .map("".join), st.sampled_from(["/", "/def", "/def.html", "/download/", "/search",
+                                                               "/sitemap.xml", "/.well-known/void", "/sparql"])))
+        pairs = draw(st.lists(st.tuples(st.sampled_from(["lang", "q", "format", "x"]), value), max_size=2))
+        at = b"?" + encode_pairs(pairs) if pairs else b""
+        chosen = draw(st.lists(st.sampled_from(["Accept", "Accept-Language", "If-None-Match", "If-Modified-Since",
+                                                "Accept-Encoding", "Range"]), min_size=1, max_size=4, unique=True))
+        sent = [(n.encode(), draw(named_values[n]).encode("latin-1")) for n in chosen]
+        return draw(st.sampled_from(["GET", "HEAD"])), where.encode("utf-8") + at, sent, None, False
+
+    @st.composite
+    def anything(draw: Any) -> tuple[str, bytes, list[tuple[bytes, bytes]], bytes | None, bool]:
         target_bytes = draw(path())
         if b"?" not in target_bytes:
             target_bytes += draw(query_string())
-        return (draw(methods), target_bytes, draw(headers()), draw(body()), draw(st.integers(0, 9)) == 0)
+        return (draw(methods), target_bytes, draw(headers()), draw(body()), draw(st.integers(0, 9)) == 9)
 
-    return request()
+    return st.one_of(protocol(), linked(), anything())
 
 
 def fuzz(server: Server, target: Target, examples: int, *, seed: int, timeout: float,
@@ -733,7 +816,7 @@ def fuzz(server: Server, target: Target, examples: int, *, seed: int, timeout: f
     def one(request: tuple[str, bytes, list[tuple[bytes, bytes]], bytes | None, bool]) -> None:
         method, target_bytes, headers, body, chunked = request
         raw = encode_request(method, target_bytes, headers, body, chunked, server.port)
-        shown = raw[:600] + (b"... (%d bytes)" % len(raw) if len(raw) > 600 else b"")
+        shown = _shorten(raw)
         stats.requests += 1
         status, answer = exchange(server.port, raw, timeout)
         stats.statuses[status] += 1
@@ -750,7 +833,7 @@ def fuzz(server: Server, target: Target, examples: int, *, seed: int, timeout: f
             stats.overloaded += 1
         elif status >= 500:
             stats.server_errors += 1
-            raise AssertionError(f"{status} for:\n{shown!r}\nanswer: {answer[:800]!r}")
+            raise AssertionError(f"{status} for:\n{shown!r}\nanswer: {_shorten(answer)[:800]!r}")
         if not server.alive():
             raise AssertionError(f"the server died (exit {server.process.returncode}) after:\n{shown!r}")
 
@@ -796,7 +879,7 @@ def percentile(values: list[float], p: float) -> float:
     if not values:
         return 0.0
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(p / 100 * len(ordered) + 0.5)) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
 
 
 def _row(values: list[float], errors: int, seconds: float) -> dict[str, Any]:
@@ -812,8 +895,13 @@ def summarise(args: argparse.Namespace, project: Path, stats: Stats | None, fz: 
     if stats is not None:
         kinds = {k: {**_row(stats.latencies.get(k, []), stats.errors[k], seconds),
                      "statuses": {str(s): n for s, n in sorted(stats.statuses[k].items())}} for k in KINDS}
-        levels = {str(c): _row(stats.by_level[c], stats.level_errors[c], stats.level_seconds.get(c, 0))
-                  for c in sorted(stats.level_seconds)}
+        levels = {}
+        for c in sorted(stats.level_seconds):
+            row = _row(stats.by_level[c], stats.level_errors[c], stats.level_seconds[c])
+            server_cpu, client_cpu = stats.level_cpu.get(c, (0.0, 0.0))
+            row["server_cpu_ms_per_request"] = round(server_cpu * 1000 / max(1, row["requests"]), 2)
+            row["client_cpu_percent"] = round(100 * client_cpu / max(1e-9, stats.level_seconds[c]), 1)
+            levels[str(c)] = row
         every = [v for k in KINDS for v in stats.latencies.get(k, [])]
         out["load"] = {"seconds": round(seconds, 1), "levels": sorted(stats.level_seconds), "kinds": kinds,
                        "by_level": levels, "total": _row(every, sum(stats.errors.values()), seconds),
@@ -856,8 +944,10 @@ def render(summary: dict[str, Any]) -> str:
         rows = [(k, v) for k, v in load["kinds"].items()] + [("all", load["total"])] + [
             (f"all @ c={c}", v) for c, v in load["by_level"].items()]
         for name, r in rows:
+            extra = (f"   server CPU {r['server_cpu_ms_per_request']:.2f} ms/req, client CPU {r['client_cpu_percent']:.0f}%"
+                     if "client_cpu_percent" in r else "")
             lines.append(f"{name:<14}{r['requests']:>9}{r['errors']:>8}{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}"
-                         f"{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['rps']:>8.1f}")
+                         f"{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['rps']:>8.1f}{extra}")
         for sample in load["error_samples"][:10]:
             lines.append(f"  error: {sample}")
     fz = summary.get("fuzz")
@@ -920,7 +1010,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.seconds > 0:
             say(f"load: {args.seconds:.0f} s at {args.levels} connections")
             started = time.monotonic()
-            stats = asyncio.run(load(target, args.seconds, args.levels, seed=args.seed, timeout=request_timeout))
+            stats = asyncio.run(load(target, args.seconds, args.levels, seed=args.seed, timeout=request_timeout,
+                                     server_pid=server.process.pid))
             load_seconds = time.monotonic() - started
         else:
             load_seconds = 0.0
