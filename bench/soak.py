@@ -9,15 +9,16 @@ It builds the project's release into a temporary folder (never touching ``PROJEC
 ``ilograph serve`` on a free port of 127.0.0.1 with its own ``--timeout`` and ``--workers``, and:
 
 1. **load**: for ``--seconds`` in all, split between the concurrency levels of ``--levels``
-   (default 1, 4 and 16 connections), closed loops of an asyncio httpx client pick weighted
-   requests of every kind a visitor or a program sends: HTML pages in three languages, an IRI
-   asked for an RDF format (303, then the document: 200), dumps (plain, with
-   ``Accept-Encoding: gzip``, with ``Range``), the catalogue (VoID, DCAT, schema.org, sitemap,
+   (default 1, 4 and 16 connections), closed loops, each on its own keep-alive connection (a
+   small asyncio HTTP/1.1 client: a fraction of a general client's CPU a request, which matters
+   when client and server share two cores), pick weighted requests of every kind a visitor or a
+   program sends: HTML pages in three languages, an IRI asked for an RDF format (303, then the
+   document: 200), dumps (plain, with ``Accept-Encoding: gzip``, with ``Range``), the catalogue (VoID, DCAT, schema.org, sitemap,
    robots, the list of named queries, the service description), the query page, the named queries
    of ``queries/`` run by ``GET`` and ``POST`` (form and ``application/sparql-query``) in every
    format their form offers, the same made new on every request (an unused ``PREFIX`` with a
    nonce, so that no cache answers and a worker runs it), ``/queries/{name}`` and conditional
-   requests (``If-None-Match`` with the ETag the server gave: 304). Every answer must have the
+   requests (``If-None-Match`` with the ETag the server gave, or ``If-Modified-Since``: 304). Every answer must have the
    expected status, media type and a body (none for 304); a download must be the release's file
    byte for byte (or the asked range); a request sent again must get the same body as the first
    time. Latency is measured per request, from sending to the last byte read, by the client (a
@@ -35,9 +36,11 @@ It builds the project's release into a temporary folder (never touching ``PROJEC
    Ctrl-C (exit code 0) and its log must hold no traceback.
 
 It prints a table (per kind: requests, errors, p50/p90/p99/max latency in ms, requests per
-second; per concurrency level; the fuzz run's status histogram and 5xx count) and writes the same
+second; per concurrency level, with the server's CPU time a request, workers included, and the
+client's CPU share; the fuzz run's status histogram and 5xx count) and writes the same
 as JSON with ``--json FILE``. Exit status: 0 when nothing failed, 1 on any error, 5xx or crash,
-2 when the server could not be started. Nothing but 127.0.0.1 is contacted.
+2 when the server could not be started. Nothing but 127.0.0.1 is contacted. ``--seed`` makes a
+run repeat the same requests (the summary gives the seed of every run).
 """
 
 from __future__ import annotations
