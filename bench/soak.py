@@ -66,7 +66,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -875,6 +875,10 @@ def fuzz(server: Server, target: Target, examples: int, *, seed: int, timeout: f
 
     stats = FuzzStats()
     started = time.monotonic()
+    killer: list[bytes] = []
+
+    def died() -> NoReturn:  # one place, so that Hypothesis sees a single failure
+        raise AssertionError(f"the server died (exit {server.process.returncode}) after:\n{killer[0]!r}")
 
     @hypothesis_seed(seed)
     @settings(max_examples=examples, deadline=None, database=None, derandomize=False, print_blob=False,
@@ -882,12 +886,19 @@ def fuzz(server: Server, target: Target, examples: int, *, seed: int, timeout: f
               phases=(Phase.generate, Phase.shrink))
     @given(strategies(target))
     def one(request: tuple[str, bytes, list[tuple[bytes, bytes]], bytes | None, bool]) -> None:
+        if killer:  # every request fails now: name the one the server died after, not the shrunk one
+            died()
         method, target_bytes, headers, body, chunked = request
         raw = encode_request(method, target_bytes, headers, body, chunked, server.port)
         shown = _shorten(raw)
         stats.requests += 1
         status, answer = exchange(server.port, raw, timeout)
         stats.statuses[status] += 1
+        if status == 0:
+            time.sleep(0.2)  # no answer at all: give a dying server the time to be seen dead
+        if not server.alive():
+            killer.append(shown)
+            died()
         answered = _body_of(answer) if method != "HEAD" else b""
         if TRACEBACK in answer:
             raise AssertionError(f"a traceback in the answer ({status}) to:\n{shown!r}")
@@ -902,14 +913,14 @@ def fuzz(server: Server, target: Target, examples: int, *, seed: int, timeout: f
         elif status >= 500:
             stats.server_errors += 1
             raise AssertionError(f"{status} for:\n{shown!r}\nanswer: {_shorten(answer)[:800]!r}")
-        if not server.alive():
-            raise AssertionError(f"the server died (exit {server.process.returncode}) after:\n{shown!r}")
 
     try:
         one()
     except Exception as exc:  # noqa: BLE001 - the shrunk failure is the result
-        stats.failures.append(f"{type(exc).__name__}: {exc}")
-        say(f"fuzz: FAILED, minimal request:\n{exc}")
+        inner = exc.exceptions if isinstance(exc, BaseExceptionGroup) else ()
+        text = "\n".join([f"{type(exc).__name__}: {exc}"] + [f"  {type(e).__name__}: {e}" for e in inner])
+        stats.failures.append(text)
+        say(f"fuzz: FAILED, minimal request:\n{text}")
     stats.examples = min(examples, stats.requests)
     stats.seconds = time.monotonic() - started
     return stats

@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -125,25 +126,59 @@ class _Broken(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class _Dying(http.server.BaseHTTPRequestHandler):
+    """Answers 200, but "dies" on a path holding ``..``: no answer, and the process is gone."""
+
+    protocol_version = "HTTP/1.0"
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("do_"):
+            return self._answer
+        raise AttributeError(name)
+
+    def _answer(self) -> None:
+        if ".." in self.path or self.server.dead:  # type: ignore[attr-defined]
+            self.server.dead = True  # type: ignore[attr-defined]
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "3")
+        self.end_headers()
+        self.wfile.write(b"ok\n")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 class _FakeProcess:
-    returncode = None
+    """What the fuzzer asks of the server's process: dead once the fake server says so."""
 
-    @staticmethod
-    def poll() -> None:
-        return None
+    def __init__(self, httpd: http.server.HTTPServer | None = None) -> None:
+        self.httpd = httpd
+
+    @property
+    def returncode(self) -> int | None:
+        return -11 if getattr(self.httpd, "dead", False) else None
+
+    def poll(self) -> int | None:
+        return self.returncode
 
 
-@pytest.fixture
-def broken() -> tuple[object, object]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
+def _fake(handler: type) -> tuple[http.server.ThreadingHTTPServer, object, object]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
+    httpd.dead = False  # type: ignore[attr-defined]
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     port = httpd.server_address[1]
-    server = soak.Server(f"http://127.0.0.1:{port}", port, _FakeProcess(), Path("/dev/null"), Path("/dev/null"))
+    server = soak.Server(f"http://127.0.0.1:{port}", port, _FakeProcess(httpd), Path("/dev/null"), Path("/dev/null"))
     target = soak.Target(server.url, ["/id/a", "/id/b"], {"x.ttl": b"x"},
                          [soak.Query("q", "ASK { ?s ?p ?o }", "ask")], [])
     target.etags["/id/a.ttl"] = ((), 'W/"r-ttl"', None)
+    return httpd, server, target
+
+
+@pytest.fixture
+def broken() -> Iterator[tuple[object, object]]:
+    httpd, server, target = _fake(_Broken)
     yield server, target
     httpd.shutdown()
     httpd.server_close()
@@ -160,6 +195,18 @@ def test_fuzzer_reports_a_shrunk_failing_request(broken: tuple[object, object]) 
         or ("500 for" in failure and "Range" in failure), failure
     assert len(failure) < 2000, failure
     assert said and "minimal request" in said[0]
+
+
+def test_fuzzer_names_the_request_that_killed_the_server() -> None:
+    httpd, server, target = _fake(_Dying)
+    try:
+        stats = soak.fuzz(server, target, 300, seed=1, timeout=10, say=lambda _: None)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert len(stats.failures) == 1, stats
+    assert "the server died (exit -11) after" in stats.failures[0], stats.failures
+    assert ".." in stats.failures[0].split("after:", 1)[1], stats.failures
 
 
 def test_load_check_catches_wrong_answers() -> None:
