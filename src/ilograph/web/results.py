@@ -36,6 +36,9 @@ _RESULT_FORMATS = {"json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFor
                    "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV}
 _ERROR_AT = re.compile(r"^error at (\d+):(\d+): ")
 _XML_ATTR = {'"': "&quot;"}
+#: An XML parser reads a raw carriage return as a line end (XML 1.0, 2.11: "\r\n" and "\r" become
+#: "\n"); a literal keeps its own only as a character reference.
+_XML_TEXT = {"\r": "&#13;"}
 
 
 #: Bodies smaller than this are sent as they are: gzip would save little and cost a round of work.
@@ -72,7 +75,8 @@ def run(store: ox.Store, job: Job, *, merge: ox.Store | None = None) -> Answer:
         if isinstance(result, ox.QueryTriples):
             return write_graph(result, job)
         if job.within_cap:
-            return Answer(body=result.serialize(format=_RESULT_FORMATS[job.format]) or b"", rows=-1)
+            body = result.serialize(format=_RESULT_FORMATS[job.format]) or b""
+            return Answer(body=xml_carriage_returns(body) if job.format == "xml" else body, rows=-1)
         return write_solutions(result, job.format, job.max_rows)
     except SyntaxError as exc:
         text = str(exc.msg if getattr(exc, "msg", None) else exc)
@@ -82,6 +86,13 @@ def run(store: ox.Store, job: Job, *, merge: ox.Store | None = None) -> Answer:
         return Answer(error="syntax", message=text)
     except (OSError, ValueError, RuntimeError, MemoryError) as exc:
         return Answer(error="engine", message=f"{type(exc).__name__}: {exc}")
+
+
+def xml_carriage_returns(body: bytes) -> bytes:
+    """pyoxigraph's XML writers (RDF/XML, SPARQL XML results) put a literal's carriage returns in
+    raw, and XML parsers read them as line ends: write them as character references. Markup and
+    IRIs never hold one, so every carriage return of the document is a literal's."""
+    return body.replace(b"\r", b"&#13;") if b"\r" in body else body
 
 
 # --- SELECT and ASK ---------------------------------------------------------------------------
@@ -112,11 +123,11 @@ def _xml_term(term: object) -> str:
         return "<uri>" + _xml_escape(term.value) + "</uri>"
     if isinstance(term, ox.Literal):
         if term.language:
-            return f'<literal xml:lang="{_xml_escape(term.language, _XML_ATTR)}">' + _xml_escape(term.value) + "</literal>"
+            return f'<literal xml:lang="{_xml_escape(term.language, _XML_ATTR)}">' + _xml_escape(term.value, _XML_TEXT) + "</literal>"
         if term.datatype.value != XSD_STRING:
             return (f'<literal datatype="{_xml_escape(term.datatype.value, _XML_ATTR)}">'
-                    + _xml_escape(term.value) + "</literal>")
-        return "<literal>" + _xml_escape(term.value) + "</literal>"
+                    + _xml_escape(term.value, _XML_TEXT) + "</literal>")
+        return "<literal>" + _xml_escape(term.value, _XML_TEXT) + "</literal>"
     if isinstance(term, ox.BlankNode):
         return "<bnode>" + _xml_escape(term.value) + "</bnode>"
     if isinstance(term, ox.Triple):
@@ -224,6 +235,8 @@ def write_graph(result: ox.QueryTriples, job: Job) -> Answer:
     counter = _Counter(iter(result), job.max_rows)
     kwargs = {"prefixes": dict(job.prefixes)} if job.format in _WITH_PREFIXES and job.prefixes else {}
     body = ox.serialize(counter, format=fmt, **kwargs) or b""  # type: ignore[arg-type]
+    if job.format == "rdfxml":
+        body = xml_carriage_returns(body)
     if counter.truncated and job.format in ("turtle", "ntriples"):
         body = (f"# truncated: only the first {job.max_rows} triples are shown "
                 f"(the row cap of this service)\n").encode() + body
