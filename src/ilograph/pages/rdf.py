@@ -28,6 +28,7 @@ FORMATS = {
     "rdf": (ox.RdfFormat.RDF_XML, "application/rdf+xml"),
     "jsonld": (None, "application/ld+json"),
 }
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _ALIASES = {"turtle": "ttl", "ntriples": "nt", "n-triples": "nt", "rdfxml": "rdf", "xml": "rdf", "json-ld": "jsonld",
             "json": "jsonld", **{media: ext for ext, (_, media) in FORMATS.items()}}
 
@@ -121,7 +122,12 @@ def serialize(triples: list[ox.Triple], fmt: str, *, context: Mapping | None = N
         out = ox.serialize(triples, format=rdf_format, prefixes=used)
     else:
         out = ox.serialize(triples, format=rdf_format)
-    return out if isinstance(out, bytes) else bytes(out or b"")
+    body = out if isinstance(out, bytes) else bytes(out or b"")
+    if ext == "rdf" and b"\r" in body:
+        # pyoxigraph writes a literal's carriage returns raw, and XML parsers read them as line
+        # ends (XML 1.0, 2.11): a character reference keeps them; markup and IRIs never hold one
+        body = body.replace(b"\r", b"&#13;")
+    return body
 
 
 def _used_prefixes(triples: list[ox.Triple], prefixes: Mapping[str, str]) -> dict[str, str]:
@@ -140,9 +146,15 @@ def _jsonld(triples: list[ox.Triple], context: Mapping) -> bytes:
 
     from ..load import to_rdflib
 
+    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+        # typed literals as written: rdflib would rewrite "01" as "1" and drop a date's time zone
+        if isinstance(node, ox.Literal) and not node.language and node.datatype.value != _XSD_STRING:
+            return rdflib.Literal(node.value, datatype=rdflib.URIRef(node.datatype.value), normalize=False)
+        return to_rdflib(node)
+
     graph = rdflib.Graph()
     for t in triples:
-        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))  # type: ignore[arg-type]
+        graph.add((term(t.subject), term(t.predicate), term(t.object)))  # type: ignore[arg-type]
     inner = context.get("@context", context)
     text = graph.serialize(format="json-ld", context=dict(inner), auto_compact=True)
     document = _stable(json.loads(text))
