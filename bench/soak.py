@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Load and fuzz ``ilograph serve`` on 127.0.0.1 from one command (issue 5, item 9).
 
-    python3 bench/soak.py                     # the shipped project: 180 s of load, 2000 fuzz examples
-    python3 bench/soak.py --quick             # the CI variant: 15 s of load, 200 fuzz examples
+    python3 bench/soak.py                     # the shipped project: 180 s + 40 s of wrk, 2000 fuzz examples
+    python3 bench/soak.py --quick             # the CI variant: 15 s + 6 s of wrk, 200 fuzz examples
     python3 bench/soak.py --project DIR --seconds 60 --fuzz 500 --json soak.json
 
 It builds the project's release into a temporary folder (never touching ``PROJECT/dist``), starts
@@ -24,7 +24,13 @@ It builds the project's release into a temporary folder (never touching ``PROJEC
    time. Latency is measured per request, from sending to the last byte read, by the client (a
    closed loop: under saturation the client waits too, so the percentiles are those of the
    offered load, not of an open-loop arrival rate);
-2. **fuzz**: Hypothesis builds raw HTTP/1.1 requests (sent on a socket, so malformed ones reach
+2. **wrk** (when installed): the same mix, drawn into a file that bench/wrk/soak.lua picks from
+   at random (giving each new query its own nonce), from wrk at 16 and 64 connections
+   (``--wrk-levels``; ``--wrk-seconds`` in all, default 40): the load a C client can offer on a
+   small machine, with wrk's percentiles of the whole mix. wrk cannot tell which request an
+   answer belongs to, so only statuses are checked there: an answer of 400 or more, or a socket
+   error or timeout, is an error;
+3. **fuzz**: Hypothesis builds raw HTTP/1.1 requests (sent on a socket, so malformed ones reach
    the server as written): any method, the real routes and mutations of them (percent-encoding,
    ``..``, very long, unicode, NUL, ``%00``, ``%3E``, trailing slashes), query strings with the
    protocol's parameters holding random or mutated SPARQL, ``Accept`` with random q-values and
@@ -32,12 +38,12 @@ It builds the project's release into a temporary folder (never touching ``PROJEC
    and invalid UTF-8, some sent chunked. Every answer must be below 500, or a 503/504 with a
    readable body (counted); no body may hold a Python traceback; the server must still run after
    each request. A failure is shrunk by Hypothesis to a minimal request, which is printed;
-3. afterwards the server must answer ``ASK { ?s ?p ?o }`` in under a second, stop cleanly on
+4. afterwards the server must answer ``ASK { ?s ?p ?o }`` in under a second, stop cleanly on
    Ctrl-C (exit code 0) and its log must hold no traceback.
 
 It prints a table (per kind: requests, errors, p50/p90/p99/max latency in ms, requests per
-second; per concurrency level, with the server's CPU time a request, workers included, and the
-client's CPU share; the fuzz run's status histogram and 5xx count) and writes the same
+second; per concurrency level, and per wrk level, with the server's CPU time a request, workers
+included, and the client's CPU share; the fuzz run's status histogram and 5xx count) and writes the same
 as JSON with ``--json FILE``. Exit status: 0 when nothing failed, 1 on any error, 5xx or crash,
 2 when the server could not be started. Nothing but 127.0.0.1 is contacted. ``--seed`` makes a
 run repeat the same requests (the summary gives the seed of every run).
@@ -308,11 +314,13 @@ def _check_range(spec: Spec, headers: Any, body: bytes) -> str | None:
 class Mix:
     """The weighted requests of the load, each picked with a random generator."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, *, marker: str | None = None) -> None:
         self.t = target
         self.kinds = list(WEIGHTS)
         self.weights = [WEIGHTS[k] for k in self.kinds]
         self.nonce = 0
+        #: written instead of the nonce of a new query (wrk's script puts its own there)
+        self.marker = marker
 
     def pick(self, rng: random.Random) -> list[Spec]:
         """The requests of one step: one, or a 303 and the document it points to."""
@@ -394,7 +402,7 @@ class Mix:
         query = rng.choice(self.t.queries)
         _, media = self._format(rng, query)
         self.nonce += 1
-        text = f"PREFIX soak{os.getpid()}x{self.nonce}: <urn:x-soak:>\n{query.text}"
+        text = f"PREFIX soak{self.marker or f'{os.getpid()}x{self.nonce}'}: <urn:x-soak:>\n{query.text}"
         return [Spec("sparql_cold", "GET", "/sparql?" + urllib.parse.urlencode({"query": text}),
                      (("Accept", media),), media=media, repeatable=False)]
 
@@ -548,6 +556,60 @@ async def load(target: Target, seconds: float, levels: list[int], *, seed: int, 
         stats.level_seconds[level] = time.monotonic() - started
         stats.level_cpu[level] = (cpu_seconds(server_pid) - server_cpu, time.process_time() - client_cpu)
     return stats
+
+
+# --- load with wrk ---------------------------------------------------------------------------------
+
+WRK_SCRIPT = Path(__file__).resolve().parent / "wrk" / "soak.lua"
+
+
+def write_wrk_requests(target: Target, path: Path, *, seed: int, steps: int = 4000) -> int:
+    """``steps`` picks of the mix in the format bench/wrk/soak.lua reads; the number of requests."""
+    mix = Mix(target, marker="SOAKNONCE")
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(steps):
+        for spec in mix.pick(rng):
+            headers = "\x1f".join(f"{name}: {value}" for name, value in spec.headers)
+            lines.append("\t".join((spec.method, spec.path, headers, (spec.body or b"").hex())))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines)
+
+
+def run_wrk(wrk: str, target: Target, work: Path, levels: list[int], seconds: float, *, seed: int,
+            timeout: float, server_pid: int) -> dict[str, Any]:
+    """The mix from wrk (one thread) at each level, ``seconds`` in all: per level, wrk's counts,
+    errors and latency percentiles, and the server's CPU a request."""
+    import resource
+
+    requests = work / "wrk-requests.tsv"
+    write_wrk_requests(target, requests, seed=seed)
+    out: dict[str, Any] = {}
+    for level in levels:
+        duration = max(1, round(seconds / len(levels)))
+        server_cpu = cpu_seconds(server_pid)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run([wrk, "-t1", f"-c{level}", f"-d{duration}s", f"--timeout={int(timeout)}s",
+                               "-s", str(WRK_SCRIPT), target.url + "/"], capture_output=True, text=True,
+                              env={**os.environ, "SOAK_REQUESTS": str(requests), "SOAK_SEED": str(seed)},
+                              timeout=duration + timeout + 60, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_cpu = cpu_seconds(server_pid) - server_cpu
+        line = next((x for x in done.stdout.splitlines() if x.startswith("SOAK_WRK ")), None)
+        if done.returncode != 0 or line is None:
+            out[str(level)] = {"failed": f"wrk exited with {done.returncode}: {(done.stderr or done.stdout)[-500:]}"}
+            continue
+        result = json.loads(line.removeprefix("SOAK_WRK "))
+        lat, seconds_run = result["latency_us"], result["duration_us"] / 1e6
+        errors = sum(result["errors"].values())
+        out[str(level)] = {
+            "requests": result["requests"], "errors": errors, "error_kinds": result["errors"],
+            "p50_ms": lat["p50"] / 1000, "p90_ms": lat["p90"] / 1000, "p99_ms": lat["p99"] / 1000,
+            "max_ms": lat["max"] / 1000, "rps": round(result["requests"] / seconds_run, 1),
+            "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, result["requests"]), 3),
+            "client_cpu_percent": round(100 * ((after.ru_utime + after.ru_stime)
+                                               - (before.ru_utime + before.ru_stime)) / seconds_run, 1)}
+    return out
 
 
 # --- fuzz -----------------------------------------------------------------------------------------
@@ -969,7 +1031,7 @@ def _row(values: list[float], errors: int, seconds: float) -> dict[str, Any]:
 
 
 def summarise(args: argparse.Namespace, project: Path, stats: Stats | None, fz: FuzzStats | None,
-              after: dict[str, Any], seconds: float) -> dict[str, Any]:
+              after: dict[str, Any], seconds: float, wrk: dict[str, Any] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"project": str(project), "server": {"timeout": args.timeout, "workers": args.workers},
                            "seed": args.seed}
     if stats is not None:
@@ -986,6 +1048,8 @@ def summarise(args: argparse.Namespace, project: Path, stats: Stats | None, fz: 
         out["load"] = {"seconds": round(seconds, 1), "levels": sorted(stats.level_seconds), "kinds": kinds,
                        "by_level": levels, "total": _row(every, sum(stats.errors.values()), seconds),
                        "error_samples": stats.samples}
+    if wrk is not None:
+        out["wrk"] = wrk
     if fz is not None:
         out["fuzz"] = {"examples": fz.examples, "requests": fz.requests, "seconds": round(fz.seconds, 1),
                        "statuses": {str(s): n for s, n in sorted(fz.statuses.items())},
@@ -998,6 +1062,11 @@ def summarise(args: argparse.Namespace, project: Path, stats: Stats | None, fz: 
     if stats is not None:
         problems += [f"load: {n} errors of kind {k}" for k, n in stats.errors.items() if n]
         problems += [f"load: no request of kind {k}" for k in KINDS if not stats.latencies.get(k)]
+    for level, row in (wrk or {}).get("levels", {}).items():
+        if "failed" in row:
+            problems.append(f"wrk @ c={level}: {row['failed']}")
+        elif row["errors"]:
+            problems.append(f"wrk @ c={level}: {row['errors']} errors {row['error_kinds']}")
     if fz is not None:
         problems += [f"fuzz: {f.splitlines()[0]}" for f in fz.failures]
         if fz.server_errors:
@@ -1028,6 +1097,15 @@ def render(summary: dict[str, Any]) -> str:
                      if "client_cpu_percent" in r else "")
             lines.append(f"{name:<14}{r['requests']:>9}{r['errors']:>8}{r['p50_ms']:>9.1f}{r['p90_ms']:>9.1f}"
                          f"{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['rps']:>8.1f}{extra}")
+        for level, r in summary.get("wrk", {}).get("levels", {}).items():
+            if "failed" in r:
+                lines.append(f"{'wrk @ c=' + level:<14} FAILED: {r['failed']}")
+                continue
+            lines.append(f"{'wrk @ c=' + level:<14}{r['requests']:>9}{r['errors']:>8}{r['p50_ms']:>9.1f}"
+                         f"{r['p90_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['max_ms']:>9.1f}{r['rps']:>8.1f}"
+                         f"   server CPU {r['server_cpu_ms_per_request']:.2f} ms/req, wrk CPU {r['client_cpu_percent']:.0f}%")
+        if "skipped" in summary.get("wrk", {}):
+            lines.append(f"wrk: skipped ({summary['wrk']['skipped']})")
         for sample in load["error_samples"][:10]:
             lines.append(f"  error: {sample}")
     fz = summary.get("fuzz")
@@ -1053,7 +1131,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, help="seconds of load in all (default 180, --quick 15)")
     p.add_argument("--fuzz", type=int, help="fuzz examples (default 2000, --quick 200; 0: no fuzzing)")
     p.add_argument("--levels", default=None, help="concurrency levels, comma-separated (default 1,4,16)")
-    p.add_argument("--quick", action="store_true", help="the CI variant: 15 s of load, 200 fuzz examples")
+    p.add_argument("--wrk-seconds", type=float, help="seconds of the mix from wrk, when installed "
+                   "(default 40, --quick 6; 0: none)")
+    p.add_argument("--wrk-levels", default="16,64", help="wrk's connection counts (default 16,64)")
+    p.add_argument("--quick", action="store_true", help="the CI variant: 15 s of load, 6 s of wrk, 200 fuzz examples")
     p.add_argument("--timeout", type=float, default=10.0, help="the server's --timeout (default 10)")
     p.add_argument("--workers", type=int, default=2, help="the server's --workers (default 2)")
     p.add_argument("--seed", type=int, default=None, help="random seed of the load and the fuzzer")
@@ -1062,6 +1143,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.seconds = args.seconds if args.seconds is not None else (15.0 if args.quick else 180.0)
     args.fuzz = args.fuzz if args.fuzz is not None else (200 if args.quick else 2000)
     args.levels = [int(x) for x in (args.levels or "1,4,16").split(",") if x.strip()]
+    args.wrk_seconds = args.wrk_seconds if args.wrk_seconds is not None else (6.0 if args.quick else 40.0)
+    args.wrk_levels = [int(x) for x in args.wrk_levels.split(",") if x.strip()]
     args.seed = args.seed if args.seed is not None else random.randrange(2**31)
     return args
 
@@ -1095,6 +1178,16 @@ def main(argv: list[str] | None = None) -> int:
             load_seconds = time.monotonic() - started
         else:
             load_seconds = 0.0
+        wrk: dict[str, Any] | None = None
+        if args.wrk_seconds > 0 and stats is not None:
+            found = shutil.which("wrk")
+            if found is None:
+                wrk = {"skipped": "wrk is not installed (Debian: apt-get install wrk)"}
+            else:
+                say(f"wrk: {args.wrk_seconds:.0f} s at {args.wrk_levels} connections")
+                wrk = {"seconds": args.wrk_seconds,
+                       "levels": run_wrk(found, target, work, args.wrk_levels, args.wrk_seconds, seed=args.seed,
+                                         timeout=request_timeout, server_pid=server.process.pid)}
         fz = None
         if args.fuzz > 0:
             say(f"fuzz: {args.fuzz} examples (seed {args.seed})")
@@ -1103,7 +1196,7 @@ def main(argv: list[str] | None = None) -> int:
         code = server.stop()
         after = {"alive": alive, "ask_ms": round(ask_ms, 1) if ask_ms is not None else None, "exit_code": code,
                  "log_tracebacks": server.output().count("Traceback")}
-        summary = summarise(args, project, stats, fz, after, load_seconds)
+        summary = summarise(args, project, stats, fz, after, load_seconds, wrk)
         print(render(summary), flush=True)
         if args.json is not None:
             args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

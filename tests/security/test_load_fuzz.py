@@ -1,6 +1,7 @@
 """Load and fuzz (issue 5, item 9): ``bench/soak.py --quick`` against the shipped project, as a
 user runs it (one command: the release built into a temporary folder, ``ilograph serve`` on
-127.0.0.1, ~15 s of mixed load at 1, 4 and 16 connections, 200 Hypothesis-built raw requests):
+127.0.0.1, ~15 s of mixed load at 1, 4 and 16 connections, 6 s of the same mix from wrk at 16
+and 64 connections when wrk is installed, 200 Hypothesis-built raw requests):
 exit 0, every kind of request answered with no error, no 5xx, the server alive and quick
 afterwards. The fuzzer's own checks are tried on a server that misbehaves on purpose, so that a
 500, a traceback or a crash cannot go unnoticed.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import http.server
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -61,6 +63,13 @@ def assert_clean(done: subprocess.CompletedProcess, summary: dict, *, examples: 
     assert set(kinds["conditional"]["statuses"]) == {"304"}
     assert set(kinds["redirect"]["statuses"]) == {"303"}
     assert set(kinds["dump"]["statuses"]) <= {"200", "206"}
+    if shutil.which("wrk") is not None:  # the mix from wrk too, at 16 and 64 connections
+        levels = summary["wrk"]["levels"]
+        assert set(levels) == {"16", "64"}, summary["wrk"]
+        for row in levels.values():
+            assert row["requests"] > 0 and row["errors"] == 0 and row["p99_ms"] > 0, row
+    else:
+        assert "skipped" in summary["wrk"]
     fuzz = summary["fuzz"]
     assert fuzz["requests"] >= examples and fuzz["failures"] == [] and fuzz["server_errors"] == 0, shown
     assert fuzz["5xx"] == fuzz["overloaded_503_504"], shown
