@@ -215,7 +215,10 @@ def parse_file(path: Path, base: str) -> tuple[list[ox.Triple], dict[str, str]]:
             triples = [q.triple for q in parser]
             prefixes = {}
         else:
+            check_characters(path)
             with path.open("rb") as stream:
+                if stream.read(len(_BOM)) != _BOM:  # a byte order mark, as some editors write: skipped
+                    stream.seek(0)
                 parser = ox.parse(stream, fmt, base_iri=base, without_named_graphs=True)
                 triples = [q.triple for q in parser]
                 prefixes = dict(parser.prefixes)
@@ -226,6 +229,32 @@ def parse_file(path: Path, base: str) -> tuple[list[ox.Triple], dict[str, str]]:
     except OSError as exc:
         raise LoadError(path, f"cannot read the file: {exc.strerror or exc}") from None
     return triples, prefixes
+
+
+_BOM = b"\xef\xbb\xbf"
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def check_characters(path: Path) -> None:
+    """Refuse a Turtle or N-Triples file holding a control character other than tab and line ends
+    (a NUL byte, for instance): Turtle accepts one inside a string, but RDF/XML and HTML cannot carry
+    it, so the release would be broken. Raises :class:`LoadError` at its line and column."""
+    line, tail = 1, b""
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            m = _CONTROL.search(block)
+            if m is None:
+                line += block.count(b"\n")
+                tail = block[block.rfind(b"\n") + 1:] if b"\n" in block else tail + block
+                continue
+            before = block[:m.start()]
+            start = before.rfind(b"\n") + 1
+            column = len((before[start:] if start else tail + before).decode("utf-8", "replace")) + 1
+            code = m.group()[0]
+            name = {0: " (a NUL byte)", 0x1b: " (escape)", 0x0c: " (form feed)"}.get(code, "")
+            raise LoadError(path, f"the file holds the control character U+{code:04X}{name}, which RDF/XML "
+                            "and HTML cannot carry", line + before.count(b"\n"), column,
+                            "delete it (it was pasted by accident, or the file is not text)")
 
 
 def check_entities(path: Path, data: bytes) -> None:
@@ -390,6 +419,10 @@ def load(project: Project) -> Sources:
     for kind, folder in (("ontology", project.ontology_dir), ("data", project.data_dir)):
         for path in project.sources(folder):
             triples, prefixes = parse_file(path, project.base)
+            if not triples:
+                raise InputError(f"{path}: the file holds no statements (it is empty, or has only comments and "
+                                 f"prefixes)\n  hint: write its facts (and, in data/, the source they come from: "
+                                 f"graph:{path.stem} ilo:source src:<document> .), or delete the file")
             check_blank_nodes(path, triples)
             graph = project.graph_iri(path)
             g = ox.NamedNode(graph)
