@@ -7,6 +7,7 @@ validate and build, and ``ilograph`` says so in its output.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,8 @@ class Project:
         found = []
         for p in sorted(folder.rglob("*")):
             if not p.is_file():
+                if p.suffix in RDF_SUFFIXES and not p.name.startswith("."):
+                    self._refuse_non_file(p)
                 continue
             if p.suffix in RDF_SUFFIXES:
                 found.append(p)
@@ -129,6 +132,17 @@ class Project:
                 raise InputError(f"{where}: the suffix {p.suffix!r} is not read (suffixes are lower case).\n"
                                  f"  hint: rename it to {p.with_suffix(suffix).name}")
         return found
+
+    def _refuse_non_file(self, path: Path) -> None:
+        """A source name that is not a readable file: a dangling symbolic link, or a folder."""
+        where = self._shown(path)
+        if path.is_symlink() and not path.exists():
+            raise InputError(f"{where}: a symbolic link to {os.readlink(path)}, which does not exist.\n"
+                             f"  hint: restore the file it points to, or delete the link")
+        if path.is_dir():
+            raise InputError(f"{where}: a folder, where a source file of that name is expected.\n"
+                             f"  hint: rename the folder (without the {path.suffix} suffix), or put the file there")
+        raise InputError(f"{where}: not a regular file.\n  hint: replace it with the file")
 
     def _shown(self, path: Path) -> str:
         try:
