@@ -85,6 +85,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     quiet = getattr(args, "quiet", False)
     verbose = getattr(args, "verbose", False)
     project_dir = getattr(args, "project", ".")
+    _route_library_logs(err if verbose else None)
 
     def say(message: str) -> None:
         if verbose:
@@ -119,6 +120,23 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         print(f"ilograph: internal error: {type(exc).__name__}: {exc} (run with --verbose for details, and please report it)",
               file=err)
         return EXIT_INTERNAL
+
+
+def _route_library_logs(stream: TextIO | None) -> None:
+    """rdflib and pySHACL log what they fail at (with tracebacks) and Python prints it when no
+    handler is set: that reaches a maintainer as noise next to ilograph's own message. Unless
+    --verbose, it is dropped; with it, written to ``stream``."""
+    import logging
+
+    # pySHACL gives its logger a handler of its own, on every call: switched off instead
+    logging.getLogger("pyshacl-validate").disabled = stream is None
+    root = logging.getLogger()
+    if root.handlers and not getattr(root, "_ilograph", False):
+        return  # the host program (or a test runner) set up logging: leave it alone
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(logging.StreamHandler(stream) if stream is not None else logging.NullHandler())
+    root._ilograph = True  # type: ignore[attr-defined]
 
 
 def _validate(project, args, out, err, say, quiet) -> int:

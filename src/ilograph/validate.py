@@ -457,6 +457,45 @@ def run_fast(sources: Sources, shapes: ShapeSets) -> tuple[list[Finding], dict[s
     return findings, engines
 
 
+def _unreadable_shapes_are_input_errors(run):
+    """pySHACL raises ConstraintLoadError or ShapeLoadError, as it validates, for a shape it cannot
+    read (``sh:minCount "one"``): a mistake in shapes/, raised as an :class:`InputError` naming the
+    shape, its file and line (found in the traceback: pySHACL's message names only the parameter)."""
+    import functools
+    import traceback
+
+    @functools.wraps(run)
+    def checked(sources: Sources, shapes: ShapeSets | rdflib.Graph, **options) -> Report:
+        from pyshacl.errors import ConstraintLoadError, RuleLoadError, ShapeLoadError
+        from pyshacl.shape import Shape
+        try:
+            return run(sources, shapes, **options)
+        except (ConstraintLoadError, ShapeLoadError, RuleLoadError) as exc:
+            from .errors import InputError
+            reason, _, reference = str(exc).partition("\n")
+            found = [f.f_locals["self"] for f, _ in traceback.walk_tb(exc.__traceback__)
+                     if isinstance(f.f_locals.get("self"), Shape)]
+            where, name = "shapes/", "a shape"
+            if found:
+                graph, node = found[-1].sg.graph, found[-1].node
+                if isinstance(node, rdflib.BNode):  # a property shape: name the shape that holds it
+                    node = graph.value(None, SH.property, node) or node
+                if isinstance(node, rdflib.URIRef):
+                    name = _short(str(node), {p: str(ns) for p, ns in graph.namespaces() if p})
+                    files = shapes.files if isinstance(shapes, ShapeSets) else ()
+                    for path in files:
+                        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                        hit = next((i for i, line in enumerate(lines) if line.startswith(name)), None)
+                        if hit is not None:
+                            where = f"{_rel(sources, path)}:{hit + 1}"
+                            break
+            hint = reference.strip().replace("For reference, see", "see") or "see https://www.w3.org/TR/shacl/"
+            raise InputError(f"{where}: {name} is not valid SHACL: {reason.strip()}\n  hint: fix the shape; "
+                             f"{hint}") from None
+    return checked
+
+
+@_unreadable_shapes_are_input_errors
 def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph, *, engine: str = "fast") -> Report:
     """Run every check on the loaded sources. Raises nothing for invalid data: that is the report.
 
