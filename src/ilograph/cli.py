@@ -61,6 +61,17 @@ def _parser() -> argparse.ArgumentParser:
                    help="return at most N solutions or triples, and say when a result is cut (default: 10000)")
     p.add_argument("--queue", metavar="N", type=int, default=64,
                    help="requests that may wait for a busy worker; more are answered 503 (default: 64)")
+    p.add_argument("--store-url", metavar="URL", help="answer queries from this SPARQL 1.1 endpoint (it must hold "
+                   "the release: see push) instead of an embedded store; --workers then bounds the requests to it")
+
+    p = sub.add_parser("push", parents=[common], help="load the release into a SPARQL 1.1 store, switching to it "
+                       "atomically (for serve --store-url)")
+    p.add_argument("url", metavar="URL", help="the store's SPARQL query endpoint (Oxigraph: http://HOST:7878/query)")
+    p.add_argument("--update", metavar="URL", help="its SPARQL Update endpoint (default: .../update when URL ends "
+                   "with /query, else URL)")
+    p.add_argument("--graph-store", metavar="URL", help="its Graph Store Protocol endpoint (default: .../store when "
+                   "URL ends with /query, else data goes as SPARQL Update)")
+    p.add_argument("--out", metavar="DIR", help="release folder to push, built when stale (default: PROJECT/dist)")
 
     p = sub.add_parser("site", parents=[common], help="write the publication as static files (pages, RDF, "
                        "downloads, catalogue, Apache and nginx rules)")
@@ -97,7 +108,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if not project.configured and not quiet:
             print(f"ilograph: note: {project.root}/ilograph.toml not found; base IRI is {project.base}", file=err)
         handler = {"validate": _validate, "build": _build, "query": _query, "queries": _queries,
-                   "verify": _verify, "serve": _serve, "site": _site}[args.command]
+                   "verify": _verify, "serve": _serve, "site": _site, "push": _push}[args.command]
         return handler(project, args, out, err, say, quiet)
     except ValidationFailed as exc:
         from .report import as_text
@@ -212,9 +223,15 @@ def _serve(project, args, out, err, say, quiet) -> int:
         if value < low or (name == "--port" and value > 65535):
             print(f"ilograph: {name} {value} is out of range", file=err)
             return EXIT_INPUT
+    if args.store and args.store_url:
+        print("ilograph: give --store or --store-url, not both", file=err)
+        return EXIT_INPUT
+    if args.store_url and not args.store_url.startswith(("http://", "https://")):
+        print(f"ilograph: --store-url {args.store_url}: give the store's SPARQL endpoint as an http(s) URL", file=err)
+        return EXIT_INPUT
     settings = Settings(timeout=args.timeout, max_rows=args.max_rows, workers=args.workers or default_size(),
                         queue_limit=args.queue,
-                        store_dir=Path(args.store).absolute() if args.store else None)
+                        store_dir=Path(args.store).absolute() if args.store else None, store_url=args.store_url)
 
     def note(message: str) -> None:
         if not quiet:
@@ -222,6 +239,26 @@ def _serve(project, args, out, err, say, quiet) -> int:
 
     serve(project, settings, host=args.host, port=args.port, out=Path(args.out) if args.out else None,
           say=note, progress=say, stdout=out, verbose=getattr(args, "verbose", False))
+    return EXIT_OK
+
+
+def _push(project, args, out, err, say, quiet) -> int:
+    from .progress import Progress
+    from .push import endpoints, push
+    from .serve import prepare
+
+    ends = endpoints(args.url, update=args.update, graph_store=args.graph_store)
+    mode = "quiet" if quiet else "verbose" if getattr(args, "verbose", False) else "auto"
+    progress = Progress(stream=err, mode=mode)
+    release = prepare(project, Path(args.out) if args.out else None, say=say, progress=progress)
+    done = push(release, ends, progress=progress)
+    if not quiet:
+        if done.unchanged:
+            print(f"the store at {args.url} already holds release {done.release}", file=out)
+        else:
+            print(f"pushed release {done.release} ({done.triples} triples, {done.graphs} graphs) to {args.url} "
+                  f"in {done.seconds:.1f} s" + (f", replacing release {done.previous}" if done.previous else ""),
+                  file=out)
     return EXIT_OK
 
 

@@ -69,17 +69,27 @@ async def _run(release: ReleaseInfo, settings: Settings, queries: list, *, host:
     from granian.server.embed import Server
 
     from .pages import Publication
+    from .remote import RemoteStore
     from .web.app import create_app
     from .web.pool import WorkerPool
 
     _check_port(host, port)
     started = time.perf_counter()
-    pool = WorkerPool(release, size=settings.workers, timeout=settings.timeout, queue_limit=settings.queue_limit,
-                      store_path=settings.store_dir, memory_mb=settings.memory_mb)
+    pool: WorkerPool | RemoteStore
+    if settings.store_url:  # another SPARQL store answers the queries (it must hold this release)
+        pool = RemoteStore(release, settings.store_url, timeout=settings.timeout, concurrency=settings.workers,
+                           queue_limit=settings.queue_limit)
+    else:
+        pool = WorkerPool(release, size=settings.workers, timeout=settings.timeout, queue_limit=settings.queue_limit,
+                          store_path=settings.store_dir, memory_mb=settings.memory_mb)
     try:
         await pool.start()
-        say(f"{pool.size} query workers ready in {time.perf_counter() - started:.2f} s"
-            + ("" if pool.isolated else " (the system did not let them drop network access)"))
+        if isinstance(pool, RemoteStore):
+            say(f"the SPARQL store at {pool.url} holds release {release.id} (checked in "
+                f"{time.perf_counter() - started:.2f} s)")
+        else:
+            say(f"{pool.size} query workers ready in {time.perf_counter() - started:.2f} s"
+                + ("" if pool.isolated else " (the system did not let them drop network access)"))
         started = time.perf_counter()
         publication = Publication.open(release.folder)
         say(f"pages ready in {time.perf_counter() - started:.2f} s")

@@ -21,7 +21,9 @@ class Settings:
     - ``workers``: query worker processes; ``queue_limit``: requests that may wait for one (503
       beyond); ``memory_mb``: address-space cap of each worker (None: no cap);
     - ``cache_entries``/``cache_bytes``/``cache_item_bytes``: the result cache's bounds (0 entries
-      turns it off).
+      turns it off);
+    - ``store_dir``: keep the embedded store on disk there; ``store_url``: query this SPARQL 1.1
+      endpoint instead of an embedded store (``workers`` then bounds concurrent requests to it).
     """
 
     timeout: float = 30.0
@@ -36,3 +38,4 @@ class Settings:
     cache_bytes: int = 64 * 1024 * 1024
     cache_item_bytes: int = 4 * 1024 * 1024
     store_dir: Path | None = None
+    store_url: str | None = None
