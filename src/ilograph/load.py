@@ -53,6 +53,13 @@ _HINTS = (
     ("UTF-8", "save the file as UTF-8"),
     ("unexpected end", "a statement, string or bracket is not closed"),
     ("string", "check the quotes: a literal is written \"...\" and a long one \"\"\"...\"\"\""),
+    ("should end with a ']'", "close the [ ... ] (a blank node's statements) with ']' before the ' .'"),
+    ("must be an IRI", "write it as an IRI: <...> in full (N-Triples takes nothing else), or prefix:name in Turtle"),
+    ("language", "a language tag is letters, digits and hyphens after @, e.g. @en or @en-GB (not @en_GB)"),
+    ("subtag", "a language tag is letters, digits and hyphens after @, e.g. @en or @en-GB (not @en_GB)"),
+    ("Unexpected character", "Turtle does not allow that character there: look for a typo at that column "
+                             "(a language tag is written @en-GB, not @en_GB)"),
+    ("ill-formed document", "every XML element opened must be closed: <x>...</x> or <x/>"),
 )
 
 

@@ -7,6 +7,7 @@ validate and build, and ``ilograph`` says so in its output.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -174,10 +175,12 @@ def open_project(root: str | Path = ".") -> Project:
     try:
         config = tomllib.loads(config_path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{config_path}: {exc}") from exc
+        raise ConfigError(f"{config_path}: {exc}\n  hint: check the quotes and brackets there: a TOML value is "
+                          f'written key = "text" (on one line) or key = ["a", "b"]') from exc
     section = config.get("dataset")
     if not isinstance(section, dict):
-        raise ConfigError(f"{config_path}: a [dataset] table is required")
+        raise ConfigError(f"{config_path}: a [dataset] table is required\n  hint: put the settings under a line "
+                          f"[dataset], e.g. [dataset] then base = \"https://example.org/mygraph/\"")
     base = section.get("base")
     if not isinstance(base, str) or not base.startswith(("http://", "https://")) or not base.endswith("/"):
         raise ConfigError(f"{config_path}: [dataset] base must be an http(s) IRI ending in '/', e.g. "
@@ -187,14 +190,16 @@ def open_project(root: str | Path = ".") -> Project:
     for key, value in section.items():
         name = key.replace("-", "_")
         if name not in known:
-            raise ConfigError(f"{config_path}: unknown setting [dataset] {key}; known: "
-                              + ", ".join(sorted(k.replace('_', '-') for k in known)))
+            names = sorted(k.replace("_", "-") for k in known)
+            close = difflib.get_close_matches(key, names, n=1)
+            raise ConfigError(f"{config_path}: unknown setting [dataset] {key}; known: " + ", ".join(names)
+                              + (f"\n  hint: did you mean {close[0]}?" if close else ""))
         if name in ("keywords", "themes"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(f"{config_path}: [dataset] {key} must be a list of strings")
+                raise ConfigError(f"{config_path}: [dataset] {key} must be a list of strings, e.g. {key} = [\"a\", \"b\"]")
             value = tuple(value)
         elif not isinstance(value, str):
-            raise ConfigError(f"{config_path}: [dataset] {key} must be a string")
+            raise ConfigError(f"{config_path}: [dataset] {key} must be a string, in quotes: {key} = \"{value}\"")
         values[name] = value
     extra = {k: v for k, v in config.items() if k != "dataset"}
     return Project(root=root, dataset=Dataset(**values), configured=True, extra=extra)
