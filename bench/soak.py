@@ -209,19 +209,25 @@ def query_form(text: str) -> str:
 
 
 def discover(server: Server) -> Target:
+    """What to ask: the resources of the sitemap, the named queries, the static files of the query
+    page, the release's files. Raises :class:`StartFailed` when one of them cannot be read."""
     import httpx
 
-    with httpx.Client(base_url=server.url, timeout=30) as client:
-        sitemap = client.get("/sitemap.xml")
-        sitemap.raise_for_status()
-        locs = re.findall(r"<loc>([^<]+)</loc>", sitemap.text)
-        resources = sorted({urllib.parse.urlsplit(loc).path for loc in locs
-                            if urllib.parse.urlsplit(loc).path.startswith("/id/")})
-        listed = client.get("/queries")
-        listed.raise_for_status()
-        queries = [Query(q["name"], q["sparql"], query_form(q["sparql"])) for q in listed.json()["queries"]]
-        page = client.get("/sparql", headers={"Accept": HTML})
-        static = sorted(set(re.findall(r'(?:href|src)="(/static/[^"?#]+)"', page.text)))
+    try:
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            sitemap = client.get("/sitemap.xml")
+            sitemap.raise_for_status()
+            locs = re.findall(r"<loc>([^<]+)</loc>", sitemap.text)
+            resources = sorted({urllib.parse.urlsplit(loc).path for loc in locs
+                                if urllib.parse.urlsplit(loc).path.startswith("/id/")})
+            listed = client.get("/queries")
+            listed.raise_for_status()
+            queries = [Query(q["name"], q["sparql"], query_form(q["sparql"])) for q in listed.json()["queries"]]
+            page = client.get("/sparql", headers={"Accept": HTML})
+            page.raise_for_status()
+            static = sorted(set(re.findall(r'(?:href|src)="(/static/[^"?#]+)"', page.text)))
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        raise StartFailed(f"cannot read what the server publishes: {exc}") from None
     manifest = json.loads((server.out / "release.json").read_text(encoding="utf-8"))
     files = {f["name"]: (server.out / f["name"]).read_bytes() for f in manifest["files"]}
     if not resources or not queries:
@@ -249,6 +255,9 @@ class Spec:
 
 @dataclass
 class Stats:
+    """What the load measured: latencies (ms) and statuses by kind and by level, errors, samples of
+    them, and the digest of each request's first answer."""
+
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: Counter = field(default_factory=Counter)
     statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
