@@ -14,7 +14,7 @@ statements, the statements that link to it, and the labels and types of what it 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pyoxigraph as ox
 
@@ -142,6 +142,25 @@ def _used_prefixes(triples: list[ox.Triple], prefixes: Mapping[str, str]) -> dic
 
 
 def _jsonld(triples: list[ox.Triple], context: Mapping) -> bytes:
+    """Compact JSON-LD (rdflib's compaction with ``context``), checked by reading it back: rdflib
+    writes xsd:integer and xsd:boolean values as JSON numbers (``"01"`` reads back as ``"1"``),
+    fails on an integer past 64 bits, and drops an empty string beside another value of the same
+    property. When the compact form does not give back exactly ``triples``, the document is
+    pyoxigraph's expanded form under the same context, which does."""
+    inner = dict(context.get("@context", context))
+    try:
+        document = _stable(json.loads(_rdflib_compact(triples, inner)))
+        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
+        if _same_graph(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.JSON_LD), triples):
+            return (text + "\n").encode("utf-8")
+    except (TypeError, ValueError, OverflowError, SyntaxError):
+        pass
+    expanded = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]")
+    document = _stable({"@context": inner, "@graph": expanded})
+    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _rdflib_compact(triples: list[ox.Triple], context: dict) -> str:
     import rdflib
 
     from ..load import to_rdflib
@@ -155,10 +174,17 @@ def _jsonld(triples: list[ox.Triple], context: Mapping) -> bytes:
     graph = rdflib.Graph()
     for t in triples:
         graph.add((term(t.subject), term(t.predicate), term(t.object)))  # type: ignore[arg-type]
-    inner = context.get("@context", context)
-    text = graph.serialize(format="json-ld", context=dict(inner), auto_compact=True)
-    document = _stable(json.loads(text))
-    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return graph.serialize(format="json-ld", context=context, auto_compact=True)
+
+
+def _same_graph(quads: Iterable[ox.Quad], triples: list[ox.Triple]) -> bool:
+    """Whether ``quads`` (in the default graph) are ``triples``, blank nodes relabelled."""
+    got, want = ox.Dataset(quads), ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    if len(got) != len(want):
+        return False
+    got.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    want.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return set(got) == set(want)
 
 
 def _stable(node: object, in_list: bool = False) -> object:
