@@ -3,8 +3,8 @@ newlines, carriage returns, ``</script>``, ``]]>``, astral and combining charact
 100,000-character strings, language tags, typed values in non-canonical lexical forms, blank n-ary
 nodes; see :mod:`tests.security.strategies`) come back as the same graph
 
-* from every dump of a release (Turtle, N-Triples, RDF/XML, JSON-LD, TriG, N-Quads, the vocabulary
-  dumps, the gzip copies), each read by two independent parsers, rdflib and pyoxigraph, and
+* from every dump of a release that holds the data (Turtle, N-Triples, RDF/XML, JSON-LD, TriG,
+  N-Quads, and their gzip copies), each read by two independent parsers, rdflib and pyoxigraph, and
   compared by graph isomorphism with what was written into ``data/``: exactly, lexical forms and
   all (language tags compared without case, as RDF defines them);
 * from a real ``ilograph serve`` on 127.0.0.1: each resource's document in every RDF format
@@ -19,9 +19,10 @@ resource documents are compared with the triples as written.
 
 Each example writes a project (the shipped ontology and shapes, one generated data file written by
 rdflib's or pyoxigraph's Turtle serializer), builds it and parses everything back, so examples are
-few: 12 dump examples and 2 served examples by default, 150 and 20 with ``ILOGRAPH_FULL=1``; in CI
+few: 10 dump examples and 2 served examples by default, 150 and 20 with ``ILOGRAPH_FULL=1``; in CI
 (``CI`` set) the examples are derandomized, so a run is reproducible. A failure shows the minimal
-dataset Hypothesis found, the file or URL, and the triples missing and extra.
+dataset, the file or URL, and the triples missing and extra (the dataset is shrunk to a minimal one
+with ``ILOGRAPH_FULL=1`` only: each try is a build).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 import rdflib
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.web.conftest import start_server
@@ -68,10 +69,13 @@ FULL = os.environ.get("ILOGRAPH_FULL") == "1"
 #: Where projects are built: memory when the system has it (a build fsyncs every file).
 SCRATCH = Path("/dev/shm") if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK) else None
 
+#: Every example builds a release (a few seconds), so shrinking a failure would take minutes: it is
+#: left to ILOGRAPH_FULL=1 runs; a failure's message names the file and the exact triples that differ.
+PHASES = tuple(Phase) if FULL else (Phase.explicit, Phase.reuse, Phase.generate)
 settings.register_profile(
-    "roundtrip", deadline=None, derandomize=bool(os.environ.get("CI")), print_blob=True,
+    "roundtrip", deadline=None, derandomize=bool(os.environ.get("CI")), print_blob=True, phases=PHASES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
-DUMP_EXAMPLES = 150 if FULL else 12
+DUMP_EXAMPLES = 150 if FULL else 10
 SERVED_EXAMPLES = 20 if FULL else 2
 
 #: The whole-graph dumps of a release, by suffix: (pyoxigraph format, rdflib format, holds quads).
@@ -87,14 +91,9 @@ DUMPS = {
 #: strict xfail tests at the end) fails; remove the entry when those tests pass.
 KNOWN_FAULTS = {
     "jsonld": "the JSON-LD dump is written through rdflib, which rewrites typed literals (drops a date's time "
-              "zone, \"01\" as \"1\", \"1\"^^xsd:boolean as \"true\") and drops an empty string beside other values",
-    "document.jsonld": "a resource's JSON-LD document is compacted by rdflib, which writes xsd:integer and xsd:boolean "
-                       "values as JSON numbers and booleans (\"01\" reads back as \"1\", \"1\" as \"true\") and drops "
-                       "an empty string beside another value of the same property (pages/rdf.py: to use the release's "
-                       "own JSON-LD writer once merged)",
+              "zone, \"01\" as \"1\", \"1\"^^xsd:boolean as \"true\"), drops an empty string beside other values, "
+              "and fails the build (exit 3) on an xsd:integer past 64 bits",
 }
-#: The vocabulary dumps.
-ONTOLOGY_DUMPS = ("ttl", "rdf", "jsonld")
 #: Documents of a resource: extension -> (media type, pyoxigraph format, rdflib format).
 DOCUMENTS = {
     "ttl": ("text/turtle", ox.RdfFormat.TURTLE, "turtle"),
@@ -110,6 +109,8 @@ GRAPH_FORMATS = {
     "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML, "xml"),
 }
 SOLUTION_FORMATS = ("json", "xml", "csv", "tsv")
+#: xsd:integer values past 64 bits fail the build while the JSON-LD dump has its known fault.
+BIG_INTEGERS = "jsonld" not in KNOWN_FAULTS
 #: How the data file is written: pyoxigraph's Turtle or rdflib's N-Triples.
 WRITERS = st.sampled_from(["oxigraph", "rdflib"])
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -356,14 +357,11 @@ def check_release(release: Path, g: Generated, name: str) -> None:
         if suffix not in KNOWN_FAULTS:
             check_document(body, ox_format, rdflib_format, onto + data if holds_quads else everything, file,
                            quads=holds_quads)
-    for suffix in ONTOLOGY_DUMPS:
-        ox_format, rdflib_format, _ = DUMPS[suffix]
-        check_document((release / f"ontology.{suffix}").read_bytes(), ox_format, rdflib_format, ONTOLOGY,
-                       f"ontology.{suffix}")
+    # ontology.ttl/.rdf/.jsonld hold none of the generated data: tests/test_release.py reads them back
 
 
 @settings(settings.get_profile("roundtrip"), max_examples=DUMP_EXAMPLES)
-@given(g=datasets(), writer=WRITERS)
+@given(g=datasets(big_integers=BIG_INTEGERS), writer=WRITERS)
 def test_every_dump_reads_back_as_the_data_written(g: Generated, writer: str) -> None:
     from ilograph.project import open_project
 
@@ -403,7 +401,8 @@ def built(g: Generated) -> Iterator[Path]:
 def test_jsonld_dump_keeps_every_literal() -> None:
     g = _one_place((RDFS + "comment", ox.Literal("")), (RDFS + "comment", ox.Literal("another", language="fr")),
                    (ILO + "startDate", typed_literal("2020-01-01+05:30", "date")),
-                   (SCHEMA + "url", typed_literal("+01", "integer")))
+                   (SCHEMA + "url", typed_literal("+01", "integer")),
+                   (SCHEMA + "maximumAttendeeCapacity", typed_literal("1" + "0" * 30, "integer")))
     with built(g) as release:
         assert_isomorphic(parse_oxigraph((release / "graph.jsonld").read_bytes(), ox.RdfFormat.JSON_LD),
                           ONTOLOGY + g.triples, "graph.jsonld read by pyoxigraph")
@@ -435,15 +434,16 @@ def test_xml_forbidden_characters_are_refused_or_written() -> None:
         rdflib.Graph().parse(data=(release / "graph.rdf").read_bytes(), format="xml")
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_FAULTS["document.jsonld"])
 def test_jsonld_document_keeps_every_literal() -> None:
+    """rdflib's compaction, which the documents use, loses these: the document must not."""
     from ilograph.pages.rdf import serialize
 
     node = ox.NamedNode(BASE + "id/place/x")
     triples = [ox.Triple(node, ox.NamedNode(RDFS + "comment"), ox.Literal("")),
                ox.Triple(node, ox.NamedNode(RDFS + "comment"), ox.Literal("another")),
                ox.Triple(node, ox.NamedNode(SCHEMA + "size"), typed_literal("01", "integer")),
-               ox.Triple(node, ox.NamedNode(ILO + "rotating"), typed_literal("1", "boolean"))]
+               ox.Triple(node, ox.NamedNode(ILO + "rotating"), typed_literal("1", "boolean")),
+               ox.Triple(node, ox.NamedNode(SCHEMA + "maximumAttendeeCapacity"), typed_literal("1" + "0" * 30, "integer"))]
     body = serialize(triples, "jsonld", prefixes=PREFIXES)
     check_document(body, ox.RdfFormat.JSON_LD, "json-ld", triples, "the JSON-LD document")
 
@@ -630,7 +630,7 @@ def check_served(c: httpx.Client, g: Generated) -> None:
 
 
 @settings(settings.get_profile("roundtrip"), max_examples=SERVED_EXAMPLES)
-@given(g=datasets(), writer=WRITERS)
+@given(g=datasets(big_integers=BIG_INTEGERS), writer=WRITERS)
 def test_every_served_format_reads_back_as_the_data_written(g: Generated, writer: str) -> None:
     with scratch() as folder:
         root = write_project(folder / "project", g, writer)
