@@ -32,6 +32,8 @@ It writes ``void.ttl``, ``dcat.ttl``, ``dataset.jsonld``, ``sitemap.xml`` and ``
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import json
 import re
 from collections import Counter, defaultdict
@@ -166,18 +168,22 @@ def dataset_iri(project: Project) -> str:
 
 # --- entry points -----------------------------------------------------------------------------
 
-def describe(project: Project, sources: Sources, files: Iterable[FileEntry], triples: int) -> Descriptions:
+def describe(project: Project, sources: Sources, files: Iterable[FileEntry], triples: int,
+             statistics: "Statistics | None" = None) -> Descriptions:
     """VoID, DCAT-AP and schema.org descriptions of ``sources`` as released in ``files``.
 
-    ``triples`` is the release's triple count (the distinct triples of every graph). Raises
-    :class:`~ilograph.errors.ConfigError` when a date, theme or contact setting cannot be read.
+    ``triples`` is the release's triple count (the distinct triples of every graph);
+    ``statistics`` the counts gathered while the release was written (computed from ``sources``
+    when not given). Raises :class:`~ilograph.errors.ConfigError` when a date, theme or contact
+    setting cannot be read.
     """
-    facts = _Facts.of(project, sources, [_file(f) for f in files], triples)
+    statistics = statistics or Statistics.of(project, sources)
+    facts = _Facts.of(project, sources, [_file(f) for f in files], triples, statistics)
     return Descriptions(void=_void(facts), dcat=_dcat(facts), schema=_schema(facts))
 
 
 def write_descriptions(folder: Path, project: Project, sources: Sources, files: Iterable[FileEntry],
-                       triples: int) -> list[Path]:
+                       triples: int, statistics: "Statistics | None" = None) -> list[Path]:
     """Write ``void.ttl``, ``dcat.ttl``, ``dataset.jsonld``, ``sitemap.xml`` and ``robots.txt`` into
     ``folder`` (byte-identical for the same input) and return their paths.
 
@@ -189,13 +195,14 @@ def write_descriptions(folder: Path, project: Project, sources: Sources, files: 
     if taken:
         raise ReleaseError(f"{folder}: {', '.join(taken)} already exist; the catalogue files would overwrite "
                            f"them (choose another [dataset] release-name)")
-    described = describe(project, sources, files, triples)
+    statistics = statistics or Statistics.of(project, sources)
+    described = describe(project, sources, files, triples, statistics)
     prefixes = _prefixes(sources)
     texts: dict[str, bytes] = {
         "void.ttl": serialize_turtle(described.void, _used(described.void, prefixes)),
         "dcat.ttl": serialize_turtle(described.dcat, _used(described.dcat, prefixes)),
         "dataset.jsonld": (json.dumps(described.schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
-        "sitemap.xml": sitemap_xml(project, sources).encode(),
+        "sitemap.xml": sitemap_xml(project, sources, statistics=statistics).encode(),
         "robots.txt": robots_txt(project).encode(),
     }
     paths = []
@@ -225,7 +232,8 @@ def jsonld_for_html(obj: object) -> str:
     return text
 
 
-def sitemap_xml(project: Project, sources: Sources, *, base: str | None = None) -> str:
+def sitemap_xml(project: Project, sources: Sources, *, base: str | None = None,
+                statistics: "Statistics | None" = None) -> str:
     """``sitemap.xml``: the home, vocabulary and downloads pages, then every resource IRI under
     ``<base>id/``, sorted; ``lastmod`` is the ``modified`` (else ``issued``) setting.
 
@@ -233,13 +241,9 @@ def sitemap_xml(project: Project, sources: Sources, *, base: str | None = None) 
     Raises :class:`~ilograph.errors.ReleaseError` beyond 50,000 URLs (one sitemap file's limit).
     """
     public = base or project.base
-    space = project.base + RESOURCE_PATH
-    resources: set[str] = set()
-    for q in sources.dataset:
-        for term in (q.subject, q.object):
-            if isinstance(term, ox.NamedNode) and term.value.startswith(space):
-                resources.add(term.value)
-    pages = [project.base] + _vocabularies(project, sources) + [project.base + DOWNLOAD_PATH]
+    statistics = statistics or Statistics.of(project, sources)
+    resources = statistics.resources()
+    pages = [project.base] + statistics.vocabularies(project) + [project.base + DOWNLOAD_PATH]
     urls = pages + sorted(resources - set(pages))
     if len(urls) > SITEMAP_LIMIT:
         raise ReleaseError(f"the sitemap would list {len(urls)} URLs, more than the {SITEMAP_LIMIT} one file may hold")
@@ -268,6 +272,109 @@ def robots_txt(project: Project, *, base: str | None = None) -> str:
             f"Sitemap: {_uri(public)}sitemap.xml\n")
 
 
+# --- counts gathered in one pass over the triples ---------------------------------------------
+
+_RDF_TYPE = b"<" + str(RDF.type).encode() + b">"
+_OWL_ONTOLOGY = b"<" + str(OWL.Ontology).encode() + b">"
+
+
+class Statistics:
+    """What VoID, DCAT and the sitemap count, gathered in one pass over the distinct triples in
+    subject order (:meth:`add` per subject, as :func:`ilograph.load.by_subject` groups them), so the
+    release counts while it writes its dumps. Terms are kept as N-Triples bytes; counts do not
+    depend on blank node labels."""
+
+    def __init__(self, project: Project, sources: Sources) -> None:
+        self._space = b"<" + (project.base + RESOURCE_PATH).encode()
+        self._base = b"<" + project.base.encode()
+        self._graphs = {b"<" + g.encode() + b">": g for g in sources.graphs}
+        # the vocabulary's own subjects: their statements are not the data's links
+        self._vocabulary = {line.split(b" ", 1)[0] for g in sources.ontology_graphs for line in sources.texts.lines(g)}
+        edges: dict[str, set[str]] = defaultdict(set)
+        for q in sources.store.quads_for_pattern(None, ox.NamedNode(str(RDFS.subPropertyOf)), None, None):
+            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+                edges[q.object.value].add(q.subject.value)
+        found, todo = {str(PROV.wasDerivedFrom)}, [str(PROV.wasDerivedFrom)]
+        while todo:
+            for sub in edges[todo.pop()] - found:
+                found.add(sub)
+                todo.append(sub)
+        self.derivation: set[str] = found  # prov:wasDerivedFrom and its sub-properties
+        self.links: Counter = Counter()  # (predicate, object) of a resource under the base to an IRI outside
+        self.triples = 0
+        self.subjects = 0
+        self.entities = 0
+        self.objects: set[bytes] = set()
+        self.properties: dict[bytes, list] = {}  # predicate: [triples, distinct subjects, distinct objects]
+        self.classes: Counter = Counter()
+        self.top: list[tuple[int, int, str]] = []  # the three subjects with most statements: (count, -rank, IRI)
+        self._resources: list[str] = []  # subjects under the resource space
+        self.about: dict[str, list[tuple[str, ox.NamedNode | ox.BlankNode | ox.Literal]]] = {}
+        self.ontology_subjects: list[str] = []
+
+    @classmethod
+    def of(cls, project: Project, sources: Sources) -> "Statistics":
+        """Count the distinct triples of ``sources`` (every graph)."""
+        from .load import by_subject
+        statistics = cls(project, sources)
+        for subject, statements in by_subject(sources.union_lines()):
+            statistics.add(subject, statements)
+        return statistics
+
+    def add(self, subject: bytes, statements: Mapping[bytes, list[bytes]]) -> None:
+        """Count one subject's statements (predicate term to its distinct object terms)."""
+        self.subjects += 1
+        count = 0
+        objects, properties = self.objects, self.properties
+        for predicate, values in statements.items():
+            n = len(values)
+            count += n
+            row = properties.get(predicate)
+            if row is None:
+                row = properties[predicate] = [0, 0, set()]
+            row[0] += n
+            row[1] += 1
+            row[2].update(values)
+            objects.update(values)
+        self.triples += count
+        types = statements.get(_RDF_TYPE)
+        if types:
+            for t in types:
+                if t[:1] == b"<":
+                    self.classes[t] += 1
+            if _OWL_ONTOLOGY in types and subject[:1] == b"<":
+                self.ontology_subjects.append(subject[1:-1].decode())
+        if subject.startswith(self._base) and subject not in self._vocabulary:
+            base, links = self._base, self.links
+            for predicate, values in statements.items():
+                if predicate != _RDF_TYPE:
+                    for o in values:
+                        if o[:1] == b"<" and not o.startswith(base):
+                            links[(predicate, o)] += 1
+        if subject.startswith(self._space):
+            iri = subject[1:-1].decode()
+            self.entities += 1
+            self._resources.append(iri)
+            entry = (count, -self.subjects, iri)
+            if len(self.top) < 3:
+                heapq.heappush(self.top, entry)
+            elif entry > self.top[0]:
+                heapq.heapreplace(self.top, entry)
+        graph = self._graphs.get(subject)
+        if graph is not None:
+            text = b"".join(subject + b" " + p + b" " + o + b" .\n" for p, values in statements.items() for o in values)
+            self.about[graph] = [(q.predicate.value, q.object) for q in ox.parse(text, ox.RdfFormat.N_TRIPLES)]
+
+    def resources(self) -> set[str]:
+        """Every IRI under the resource space used as a subject or an object."""
+        space = self._space
+        return set(self._resources) | {o[1:-1].decode() for o in self.objects if o.startswith(space)}
+
+    def vocabularies(self, project: Project) -> list[str]:
+        """The ontologies published under the base (their IRIs serve the vocabulary's documentation)."""
+        return sorted({iri for iri in self.ontology_subjects if iri.startswith(project.base)})
+
+
 # --- what the descriptions say, computed once -------------------------------------------------
 
 @dataclass
@@ -292,8 +399,9 @@ class _Facts:
     ontologies: dict[str, str]  # ontology IRI: title
 
     @classmethod
-    def of(cls, project: Project, sources: Sources, files: list[_File], triples: int) -> "_Facts":
-        base, space = project.base, project.base + RESOURCE_PATH
+    def of(cls, project: Project, sources: Sources, files: list[_File], triples: int,
+           statistics: "Statistics") -> "_Facts":
+        base = project.base
         name = project.dataset.release_name
         dumps = []
         for f in sorted(files, key=lambda f: f.name):
@@ -301,68 +409,53 @@ class _Facts:
             suffix, _, gz = rest.partition(".")
             if stem == name and suffix in DUMP_FORMATS and gz in ("", "gz"):
                 dumps.append((f, suffix, gz == "gz"))
-        rdf_type = ox.NamedNode(str(RDF.type))
-        unique: set[ox.Triple] = {q.triple for q in sources.dataset}
-        subjects: set = set()
-        objects: set = set()
-        instances: dict[str, set] = defaultdict(set)
-        by_predicate: dict[str, list] = defaultdict(lambda: [0, set(), set()])
-        weight: Counter = Counter()
-        for t in unique:
-            subjects.add(t.subject)
-            objects.add(t.object)
-            row = by_predicate[t.predicate.value]
-            row[0] += 1
-            row[1].add(t.subject)
-            row[2].add(t.object)
-            if t.predicate == rdf_type and isinstance(t.object, ox.NamedNode):
-                instances[t.object.value].add(t.subject)
-            if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(space):
-                weight[t.subject.value] += 1
+        st = statistics
+        classes = Counter({c[1:-1].decode(): n for c, n in st.classes.items()})
+        properties = {p[1:-1].decode(): (n, subjects, len(objects)) for p, (n, subjects, objects) in st.properties.items()}
         namespaces = _namespaces(sources)
-        used = set(by_predicate) | set(instances)
-        vocabularies = sorted({_namespace(iri, namespaces) for iri in used})
-        examples = [iri for iri, _ in sorted(weight.items(), key=lambda kv: (-kv[1], kv[0]))[:3]]
+        vocabularies = sorted({_namespace(iri, namespaces) for iri in set(properties) | set(classes)})
+        examples = [iri for _, _, iri in sorted(st.top, reverse=True)]
 
-        derivation = _sub_properties(sources, str(PROV.wasDerivedFrom))
+        derivation = st.derivation
         graphs = []
         for f in sources.files:
-            node = ox.NamedNode(f.graph)
-            about = {(q.predicate.value, q.object) for q in sources.dataset.quads_for_subject(node)}
-            count = sum(1 for _ in sources.dataset.quads_for_graph_name(node))
-            graphs.append((f.graph, f.path.relative_to(project.root).as_posix(), count, sorted(about, key=str)))
-        documents: set[str] = set()
+            about = st.about.get(f.graph, [])
+            graphs.append((f.graph, f.path.relative_to(project.root).as_posix(), sources.texts.count(f.graph), about))
         links: Counter = Counter()
+        for (p, o), n in st.links.items():
+            links[(_target_prefix(o[1:-1].decode()), p[1:-1].decode())] += n
+        # the data graphs' own facts, found by patterns with a literal start (fast on big texts); each
+        # pattern ends at the line feed, which in N-Triples only ends a statement, so a string that
+        # merely contains such text cannot match
+        derived = [re.compile(rb" <" + re.escape(p.encode()) + rb"> <([^>]*)> \.\n") for p in sorted(derivation)]
+        tagged = re.compile(rb'"@([A-Za-z]+)(?:-[A-Za-z0-9]+)* \.\n')
+        dated = re.compile(rb' "([-+0-9:TZ.]*)"\^\^<http://www\.w3\.org/2001/XMLSchema#(date|dateTime|gYear|gYearMonth)> \.\n')
+        documents: set[str] = set()
         langs: set[str] = set()
-        dates: list[ox.Literal] = []
-        for q in sources.quads(("data",)):
-            o, p = q.object, q.predicate.value
-            if isinstance(o, ox.NamedNode):
-                if p in derivation:
-                    documents.add(o.value)
-                if (p != str(RDF.type) and not o.value.startswith(base) and isinstance(q.subject, ox.NamedNode)
-                        and q.subject.value.startswith(base)):
-                    links[(_target(o.value)[0], p)] += 1
-            elif isinstance(o, ox.Literal):
-                if o.language:
-                    langs.add(o.language.split("-")[0].lower())
-                elif o.datatype.value in (str(XSD.date), str(XSD.dateTime), str(XSD.gYear), str(XSD.gYearMonth)):
-                    dates.append(o)
+        found_dates: set[tuple[bytes, bytes]] = set()
+        for graph in dict.fromkeys(f.graph for f in sources.files if f.kind == "data"):
+            text = sources.texts.get(graph)
+            for pattern in derived:
+                documents.update(m.decode() for m in set(pattern.findall(text)))
+            langs.update(m.decode().lower() for m in set(tagged.findall(text)))
+            found_dates.update(dated.findall(text))
+        dates = [ox.Literal(value.decode(), datatype=ox.NamedNode(str(XSD) + kind.decode()))
+                 for value, kind in sorted(found_dates)]
         temporal = None
         if dates:
             temporal = (min(dates, key=lambda d: (_period(d)[0], d.value)),
                         max(dates, key=lambda d: (_period(d)[1], d.value)))
+        ontology_quads = list(sources.quads(("ontology",)))
+        rdf_type, owl_ontology = str(RDF.type), str(OWL.Ontology)
         ontologies = {}
-        for q in sources.quads(("ontology",)):
-            if q.predicate == rdf_type and q.object.value == str(OWL.Ontology) and isinstance(q.subject, ox.NamedNode):
-                ontologies[q.subject.value] = _title(sources, q.subject) or q.subject.value
+        for q in ontology_quads:
+            if q.predicate.value == rdf_type and q.object.value == owl_ontology and isinstance(q.subject, ox.NamedNode):
+                ontologies[q.subject.value] = _title(ontology_quads, q.subject) or q.subject.value
         return cls(project=project, sources=sources, dumps=dumps, triples=triples,
-                   entities=sum(1 for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(space)),
-                   distinct_subjects=len(subjects), distinct_objects=len(objects),
-                   classes=Counter({c: len(s) for c, s in instances.items()}),
-                   properties={p: (r[0], len(r[1]), len(r[2])) for p, r in by_predicate.items()},
-                   vocabularies=vocabularies, examples=examples, graphs=sorted(graphs), derivation=derivation,
-                   source_documents=documents, links=dict(links),
+                   entities=st.entities, distinct_subjects=st.subjects, distinct_objects=len(st.objects),
+                   classes=classes, properties=properties,
+                   vocabularies=vocabularies, examples=examples, graphs=sorted(graphs, key=lambda g: g[:3]),
+                   derivation=derivation, source_documents=documents, links=dict(links),
                    languages=sorted(lang for lang in langs if lang in LANGUAGES), temporal=temporal,
                    ontologies=dict(sorted(ontologies.items())))
 
@@ -781,7 +874,12 @@ def _int(value: int) -> Literal:
 
 def _uri(iri: str) -> str:
     """An IRI as a URI (non-ASCII characters and spaces percent-encoded), as sitemaps require."""
+    if _URI_SAFE.fullmatch(iri):
+        return iri
     return quote(iri, safe=":/?#[]@!$&'()*+,;=%~")
+
+
+_URI_SAFE = re.compile(r"[A-Za-z0-9:/?#\[\]@!$&'()*+,;=%~._-]*")
 
 
 def _local(iri: str) -> str:
@@ -798,10 +896,10 @@ def _period(literal: ox.Literal) -> tuple[str, str]:
     return value, value
 
 
-def _title(sources: Sources, node: ox.NamedNode) -> str | None:
+def _title(quads: list[ox.Quad], node: ox.NamedNode) -> str | None:
     for predicate in (DCTERMS.title, RDFS.label):
-        values = sorted(q.object for q in sources.dataset.quads_for_subject(node)
-                        if q.predicate.value == str(predicate) and isinstance(q.object, ox.Literal))
+        values = sorted((q.object for q in quads if q.subject == node and q.predicate.value == str(predicate)
+                         and isinstance(q.object, ox.Literal)), key=str)
         english = [v.value for v in values if (v.language or "en").startswith("en")]
         if english:
             return english[0]
@@ -822,27 +920,6 @@ def _namespace(iri: str, namespaces: list[str]) -> str:
     return iri[:cut + 1] if cut > 0 else iri
 
 
-def _vocabularies(project: Project, sources: Sources) -> list[str]:
-    """The ontologies published under the base (their IRIs serve the vocabulary's documentation)."""
-    rdf_type, ontology = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(OWL.Ontology))
-    return sorted({q.subject.value for q in sources.dataset.quads_for_predicate(rdf_type) if q.object == ontology
-                   and isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(project.base)})
-
-
-def _sub_properties(sources: Sources, top: str) -> set[str]:
-    """``top`` and every property declared (transitively) its sub-property in the sources."""
-    edges: dict[str, set[str]] = defaultdict(set)
-    for q in sources.dataset.quads_for_predicate(ox.NamedNode(str(RDFS.subPropertyOf))):
-        if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
-            edges[q.object.value].add(q.subject.value)
-    found, todo = {top}, [top]
-    while todo:
-        for sub in edges[todo.pop()] - found:
-            found.add(sub)
-            todo.append(sub)
-    return found
-
-
 def _target(iri: str) -> tuple[str, str, str, str | None, str | None]:
     """The external dataset an IRI belongs to: (IRI prefix, slug, title, homepage, SPARQL endpoint);
     a known dataset, else the IRI's scheme and host."""
@@ -855,11 +932,29 @@ def _target(iri: str) -> tuple[str, str, str, str | None, str | None]:
     return prefix, slug, parts.netloc or prefix, None, None
 
 
+def _target_prefix(iri: str) -> str:
+    """``_target(iri)[0]``, without parsing the IRI when its scheme and host are plain."""
+    for known in KNOWN_TARGETS:
+        if iri.startswith(known[0]):
+            return known[0]
+    scheme, sep, rest = iri.partition("://")
+    if sep and scheme.isalpha():
+        host = rest.split("/", 1)[0]
+        if host and not any(c in host for c in "?#@"):
+            return f"{scheme.lower()}://{host}/"
+    return _target(iri)[0]
+
+
 def _used(graph: rdflib.Graph, prefixes: Mapping[str, str]) -> dict[str, str]:
     """The prefixes whose namespace starts an IRI (or a datatype) of ``graph``."""
     iris = {str(t) for triple in graph for t in triple if isinstance(t, URIRef)}
     iris |= {str(t.datatype) for _, _, t in graph if isinstance(t, Literal) and t.datatype}
-    return {p: ns for p, ns in prefixes.items() if any(iri.startswith(ns) for iri in iris)}
+    ordered = sorted(iris)
+
+    def starts(ns: str) -> bool:  # the first IRI not before ns is the one that would start with it
+        i = bisect.bisect_left(ordered, ns)
+        return i < len(ordered) and ordered[i].startswith(ns)
+    return {p: ns for p, ns in prefixes.items() if starts(ns)}
 
 
 def _prefixes(sources: Sources) -> dict[str, str]:

@@ -16,7 +16,12 @@ seconds; 20,000: many gigabytes, then a crash), and for a cycle of them, exponen
 from __future__ import annotations
 
 import bisect
+import heapq
 import re
+import shutil
+import tempfile
+import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +48,8 @@ MAX_BLANK_NODE_CYCLE = 6
 _DOCTYPE = re.compile(r"<!DOCTYPE\s[^\[>]*\[(.*?)\]\s*>", re.DOTALL)
 _ENTITY = re.compile(r"""<!ENTITY\s+(%\s+)?([^\s"'%>]+)\s+(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(r"&([A-Za-z_:][-A-Za-z0-9._:]*);")
+#: Bytes of N-Triples that :class:`GraphTexts` keeps in memory; larger projects spill to disk.
+SPILL_BYTES = 512 * 1024 * 1024
 _ENTITY_CAP = MAX_ENTITY_EXPANSION * 1024  # sizes are counted up to this, so numbers stay small
 
 _HINTS = (
@@ -88,22 +95,105 @@ class SourceFile:
     prefixes: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
 
-@dataclass
-class Sources:
-    """The loaded project: every source file's quads, by named graph.
+class GraphTexts:
+    """Each named graph's triples as canonical N-Triples: sorted, unique lines, each ending with
+    ``\\n``. Kept in memory; past ``spill`` bytes in all, further graphs are kept in files of a
+    temporary folder (removed by :meth:`close` or when the object is collected), so a graph of
+    tens of millions of triples does not hold its text twice in memory."""
 
-    ``dataset`` holds the quads exactly as written (what validation and dumps read); ``store`` holds
-    the same quads for SPARQL. The store compares literals by value and keeps them in canonical
-    form (``"5"^^xsd:positiveInteger`` becomes ``"5"^^xsd:integer``), so it is never the source of a dump.
+    def __init__(self, spill: int | None = None) -> None:
+        self._memory: dict[str, bytes] = {}
+        self._files: dict[str, Path] = {}
+        self._counts: dict[str, int] = {}
+        self._size = 0
+        self._spill = SPILL_BYTES if spill is None else spill
+        self._folder: Path | None = None
+        self._finalizer: weakref.finalize | None = None
+
+    def put(self, graph: str, text: bytes) -> None:
+        self._memory.pop(graph, None)
+        self._files.pop(graph, None)
+        if self._size + len(text) <= self._spill:
+            self._memory[graph] = text
+        else:
+            if self._folder is None:
+                self._folder = Path(tempfile.mkdtemp(prefix="ilograph-graphs-"))
+                self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._folder), True)
+            path = self._folder / f"{len(self._files):06d}.nt"
+            path.write_bytes(text)
+            self._files[graph] = path
+        self._size += len(text)
+        self._counts[graph] = text_lines(text)
+
+    def count(self, graph: str) -> int:
+        """The graph's triples."""
+        return self._counts.get(graph, 0)
+
+    def get(self, graph: str) -> bytes:
+        """The graph's N-Triples (empty for a graph that holds nothing)."""
+        if graph in self._memory:
+            return self._memory[graph]
+        if graph in self._files:
+            return self._files[graph].read_bytes()
+        return b""
+
+    def lines(self, graph: str) -> Iterator[bytes]:
+        """The graph's lines (each with its line feed), read lazily from disk when spilled."""
+        if graph in self._files:
+            with self._files[graph].open("rb") as f:
+                yield from f
+        elif graph in self._memory:
+            yield from self._memory[graph].splitlines(keepends=True)
+
+    def __contains__(self, graph: object) -> bool:
+        return graph in self._memory or graph in self._files
+
+    @property
+    def size(self) -> int:
+        """Bytes of N-Triples held in all."""
+        return self._size
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+
+
+def nquads(text: bytes, graph: str) -> bytes:
+    """N-Triples lines (canonical, as :class:`GraphTexts` holds them) as N-Quads lines in ``graph``.
+    Exact: a raw line feed only ends a line in canonical N-Triples, always after `` .``."""
+    return text.replace(b" .\n", b" <" + graph.encode() + b"> .\n")
+
+
+class Sources:
+    """The loaded project: every source file's triples, by named graph.
+
+    ``texts`` holds each graph's triples exactly as written (canonical N-Triples, sorted, one line
+    per distinct triple): what validation and the dumps read. ``store`` holds the same quads for
+    SPARQL. The store compares literals by value and keeps them in canonical form
+    (``"5"^^xsd:positiveInteger`` becomes ``"5"^^xsd:integer``), so it is never the source of a
+    dump. ``dataset`` offers the quads as written with the methods of a ``pyoxigraph.Dataset``;
+    reading one graph, or all, is cheap; looking quads up by subject, predicate or object builds
+    a full ``pyoxigraph.Dataset`` on first use (about 11 s and 1 GB per million quads).
     """
 
-    project: Project
-    files: list[SourceFile]
-    dataset: ox.Dataset
-    store: ox.Store
+    def __init__(self, project: Project, files: list[SourceFile], store: ox.Store, texts: GraphTexts) -> None:
+        self.project = project
+        self.files = files
+        self.store = store
+        self.texts = texts
+        self._length = sum(texts.count(g) for g in self.graphs)
 
     def __len__(self) -> int:
-        return len(self.dataset)
+        return self._length
+
+    @property
+    def graphs(self) -> list[str]:
+        """Every named graph, once, in load order."""
+        return list(dict.fromkeys(f.graph for f in self.files))
+
+    @cached_property
+    def dataset(self) -> "QuadView":
+        return QuadView(self)
 
     def file_for_graph(self, graph: str) -> SourceFile | None:
         return self._by_graph.get(graph)
@@ -120,10 +210,24 @@ class Sources:
     def ontology_graphs(self) -> list[str]:
         return [f.graph for f in self.files if f.kind == "ontology"]
 
+    def graph_quads(self, graph: str) -> Iterator[ox.Quad]:
+        """The quads of one named graph, as written (parsed again from its N-Triples: about a
+        million quads a second)."""
+        text = self.texts.get(graph)
+        if text:
+            yield from ox.parse(nquads(text, graph), ox.RdfFormat.N_QUADS)
+
     def quads(self, kinds: Iterable[str] = ("ontology", "data")) -> Iterator[ox.Quad]:
-        for f in self.files:
-            if f.kind in kinds:
-                yield from self.dataset.quads_for_graph_name(ox.NamedNode(f.graph))
+        kinds = tuple(kinds)
+        for graph in dict.fromkeys(f.graph for f in self.files if f.kind in kinds):
+            yield from self.graph_quads(graph)
+
+    def union_lines(self, kinds: Iterable[str] = ("ontology", "data")) -> Iterator[bytes]:
+        """The distinct triples of the chosen files as sorted N-Triples lines (blank nodes with the
+        labels of this load)."""
+        kinds = tuple(kinds)
+        graphs = dict.fromkeys(f.graph for f in self.files if f.kind in kinds)
+        return merge_unique(*(self.texts.lines(g) for g in graphs))
 
     def to_rdflib(self, kinds: Iterable[str] = ("ontology", "data")) -> rdflib.Graph:
         """The union of the chosen files as one rdflib Graph (what pySHACL and owlrl read)."""
@@ -160,9 +264,13 @@ class Sources:
 
     def statement_file(self, subject: str, predicate: str, value: ox.NamedNode | ox.BlankNode | ox.Literal | None = None) -> SourceFile | None:
         """The first file (in load order) that states ``subject predicate value`` (any value if None)."""
-        graphs = {q.graph_name.value for q in self.dataset.quads_for_subject(ox.NamedNode(subject))
-                  if q.predicate.value == predicate and (value is None or q.object == value)
-                  and isinstance(q.graph_name, ox.NamedNode)}
+        s, p = ox.NamedNode(subject), ox.NamedNode(predicate)
+        exact = value is not None and not isinstance(value, ox.Literal)
+        graphs = {q.graph_name.value for q in self.store.quads_for_pattern(s, p, value if exact else None, None)
+                  if isinstance(q.graph_name, ox.NamedNode)}
+        if isinstance(value, ox.Literal):  # the store keeps literals in canonical form: look for the written one
+            line = f"{s} {p} {value} .\n".encode()
+            graphs = {g for g in graphs if (b"\n" + self.texts.get(g)).find(b"\n" + line) >= 0}
         return next((f for f in self.files if f.graph in graphs), None)
 
     def locate(self, iri: str, in_file: SourceFile | None = None) -> tuple[Path, int | None] | None:
@@ -171,6 +279,91 @@ class Sources:
         if f is None:
             return None
         return f.path, self.positions.line(f, iri)
+
+    def close(self) -> None:
+        """Remove the temporary files of big graphs (also done when the object is collected)."""
+        self.texts.close()
+
+
+class QuadView:
+    """The quads of :class:`Sources` as written, with the methods of a ``pyoxigraph.Dataset``.
+    Iterating and :meth:`quads_for_graph_name` read the graphs' texts; the lookups by term build
+    a ``pyoxigraph.Dataset`` once, on first use."""
+
+    def __init__(self, sources: Sources) -> None:
+        self._sources = sources
+
+    def __len__(self) -> int:
+        return len(self._sources)
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        return self._sources.quads()
+
+    def quads_for_graph_name(self, graph_name: ox.NamedNode | ox.BlankNode | ox.DefaultGraph) -> Iterator[ox.Quad]:
+        if isinstance(graph_name, ox.NamedNode):
+            return self._sources.graph_quads(graph_name.value)
+        return iter(())
+
+    @cached_property
+    def _full(self) -> ox.Dataset:
+        return ox.Dataset(self._sources.quads())
+
+    def __contains__(self, quad: object) -> bool:
+        return quad in self._full
+
+    def quads_for_subject(self, subject: ox.NamedNode | ox.BlankNode) -> Iterator[ox.Quad]:
+        return self._full.quads_for_subject(subject)
+
+    def quads_for_predicate(self, predicate: ox.NamedNode) -> Iterator[ox.Quad]:
+        return self._full.quads_for_predicate(predicate)
+
+    def quads_for_object(self, obj: ox.NamedNode | ox.BlankNode | ox.Literal) -> Iterator[ox.Quad]:
+        return self._full.quads_for_object(obj)
+
+
+def merge_unique(*streams: Iterable[bytes]) -> Iterator[bytes]:
+    """Merge sorted streams of lines into one sorted stream, each line once."""
+    previous = None
+    for line in heapq.merge(*streams):
+        if line != previous:
+            yield line
+            previous = line
+
+
+def by_subject(lines: Iterable[bytes]) -> Iterator[tuple[bytes, dict[bytes, list[bytes]]]]:
+    """Sorted N-Triples lines grouped by subject: ``(subject, {predicate: [object, ...]})``, terms
+    as written in N-Triples; predicates and objects in the lines' order."""
+    subject = None
+    statements: dict[bytes, list[bytes]] = {}
+    for line in lines:
+        s, p, o = line[:-3].split(b" ", 2)  # a line ends with " .\n"
+        if s != subject:
+            if subject is not None:
+                yield subject, statements
+            subject, statements = s, {}
+        found = statements.get(p)
+        if found is None:
+            statements[p] = [o]
+        else:
+            found.append(o)
+    if subject is not None:
+        yield subject, statements
+
+
+def text_lines(text: bytes) -> int:
+    """Lines (so triples) in a graph's N-Triples."""
+    return text.count(b"\n")
+
+
+def sorted_unique(text: bytes) -> bytes:
+    """N-Triples lines sorted (as bytes) with duplicates removed."""
+    if not text:
+        return b""
+    lines = text.split(b"\n")
+    lines.pop()  # after the last line feed
+    lines = sorted(set(lines))
+    lines.append(b"")
+    return b"\n".join(lines)
 
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -207,9 +400,10 @@ def from_rdflib(term: rdflib.term.Node) -> ox.NamedNode | ox.BlankNode | ox.Lite
     raise TypeError(f"unsupported RDF term {term!r}")
 
 
-def parse_file(path: Path, base: str) -> tuple[list[ox.Triple], dict[str, str]]:
-    """Parse one RDF file. Raises :class:`LoadError` with file, line and column on a syntax error, and
-    :class:`TooCostly` for RDF/XML whose entities expand past the limit."""
+def _parser(path: Path, base: str) -> ox.QuadParser:
+    """A streaming parser of one source file (blank nodes renamed, so that each file's are its own).
+    Raises :class:`LoadError` for an unknown suffix or an unreadable file and :class:`TooCostly` for
+    RDF/XML whose entities expand past the limit; syntax errors come while reading it."""
     fmt = _FORMATS.get(path.suffix)
     if fmt is None:
         raise LoadError(path, f"unsupported file type {path.suffix!r}",
@@ -218,24 +412,50 @@ def parse_file(path: Path, base: str) -> tuple[list[ox.Triple], dict[str, str]]:
         if fmt is ox.RdfFormat.RDF_XML:
             data = path.read_bytes()
             check_entities(path, data)
-            parser = ox.parse(data, fmt, base_iri=base, without_named_graphs=True)
-            triples = [q.triple for q in parser]
-            prefixes = {}
-        else:
-            check_characters(path)
-            with path.open("rb") as stream:
-                if stream.read(len(_BOM)) != _BOM:  # a byte order mark, as some editors write: skipped
-                    stream.seek(0)
-                parser = ox.parse(stream, fmt, base_iri=base, without_named_graphs=True)
-                triples = [q.triple for q in parser]
-                prefixes = dict(parser.prefixes)
-    except SyntaxError as exc:
-        reason = _PARSER_PREFIX.sub("", str(exc.msg if exc.msg else exc))
-        hint = next((h for key, h in _HINTS if key.lower() in reason.lower()), None)
-        raise LoadError(path, reason, exc.lineno, exc.offset, hint) from None
+            return ox.parse(data, fmt, base_iri=base, without_named_graphs=True, rename_blank_nodes=True)
+        check_characters(path)
+        data = path.read_bytes()
+        if data.startswith(_BOM):  # a byte order mark, as some editors write: skipped
+            data = data[len(_BOM):]
+        return ox.parse(data, fmt, base_iri=base, without_named_graphs=True, rename_blank_nodes=True)
     except OSError as exc:
         raise LoadError(path, f"cannot read the file: {exc.strerror or exc}") from None
-    return triples, prefixes
+
+
+def _syntax_error(path: Path, exc: SyntaxError) -> LoadError:
+    reason = _PARSER_PREFIX.sub("", str(exc.msg if exc.msg else exc))
+    hint = next((h for key, h in _HINTS if key.lower() in reason.lower()), None)
+    return LoadError(path, reason, exc.lineno, exc.offset, hint)
+
+
+def _prefixes(parser: ox.QuadParser, path: Path) -> dict[str, str]:
+    return {} if path.suffix in (".rdf", ".owl") else dict(parser.prefixes)
+
+
+def parse_file(path: Path, base: str) -> tuple[list[ox.Triple], dict[str, str]]:
+    """Parse one RDF file. Raises :class:`LoadError` with file, line and column on a syntax error, and
+    :class:`TooCostly` for RDF/XML whose entities expand past the limit."""
+    parser = _parser(path, base)
+    try:
+        triples = [q.triple for q in parser]
+    except SyntaxError as exc:
+        raise _syntax_error(path, exc) from None
+    except OSError as exc:
+        raise LoadError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    return triples, _prefixes(parser, path)
+
+
+def parse_ntriples(path: Path, base: str) -> tuple[bytes, dict[str, str]]:
+    """Parse one RDF file into canonical N-Triples, sorted, one line per distinct triple (the parser
+    writes them without handing each triple to Python). Raises what :func:`parse_file` raises."""
+    parser = _parser(path, base)
+    try:
+        text = ox.serialize(parser, format=ox.RdfFormat.N_TRIPLES)
+    except SyntaxError as exc:
+        raise _syntax_error(path, exc) from None
+    except OSError as exc:
+        raise LoadError(path, f"cannot read the file: {exc.strerror or exc}") from None
+    return sorted_unique(bytes(text)), _prefixes(parser, path)
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -418,27 +638,45 @@ def check_blank_nodes(path: Path, triples: list[ox.Triple]) -> None:
 def load(project: Project) -> Sources:
     """Parse every file of ``ontology/`` and ``data/`` into its own named graph.
 
+    Each file is parsed once into canonical N-Triples (kept, sorted, for validation and the
+    dumps); the store is filled from that text in a second thread (pyoxigraph releases the GIL
+    while loading), overlapping with the parsing of the next file.
+
     Raises :class:`LoadError` for the first file that cannot be parsed, :class:`TooCostly` for
     one the build could not afford.
     """
-    dataset = ox.Dataset()
-    files: list[SourceFile] = []
-    for kind, folder in (("ontology", project.ontology_dir), ("data", project.data_dir)):
-        for path in project.sources(folder):
-            triples, prefixes = parse_file(path, project.base)
-            if not triples:
-                raise InputError(f"{path}: the file holds no statements (it is empty, or has only comments and "
-                                 f"prefixes)\n  hint: write its facts (and, in data/, the source they come from: "
-                                 f"graph:{path.stem} ilo:source src:<document> .), or delete the file")
-            check_blank_nodes(path, triples)
-            graph = project.graph_iri(path)
-            g = ox.NamedNode(graph)
-            for t in triples:
-                dataset.add(ox.Quad(t.subject, t.predicate, t.object, g))
-            files.append(SourceFile(path=path, graph=graph, kind=kind, triples=len(triples), prefixes=prefixes))
     store = ox.Store()
-    store.extend(dataset)
-    return Sources(project=project, files=files, dataset=dataset, store=store)
+    texts = GraphTexts()
+    files: list[SourceFile] = []
+    pending: list[Future] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ilograph-load") as loader:
+        try:
+            for kind, folder in (("ontology", project.ontology_dir), ("data", project.data_dir)):
+                for path in project.sources(folder):
+                    text, prefixes = parse_ntriples(path, project.base)
+                    if not text:
+                        raise InputError(f"{path}: the file holds no statements (it is empty, or has only comments "
+                                         f"and prefixes)\n  hint: write its facts (and, in data/, the source they come "
+                                         f"from: graph:{path.stem} ilo:source src:<document> .), or delete the file")
+                    if b"_:" in text:
+                        check_blank_nodes(path, [q.triple for q in ox.parse(text, ox.RdfFormat.N_TRIPLES)])
+                    graph = project.graph_iri(path)
+                    pending.append(loader.submit(store.load, text, ox.RdfFormat.N_TRIPLES,
+                                                 to_graph=ox.NamedNode(graph)))
+                    if graph in texts:  # two files of one graph (a.ttl and a.nt)
+                        texts.put(graph, sorted_unique(texts.get(graph) + text))
+                    else:
+                        texts.put(graph, text)
+                    files.append(SourceFile(path=path, graph=graph, kind=kind, triples=text_lines(text),
+                                            prefixes=prefixes))
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            texts.close()
+            raise
+        for f in pending:
+            f.result()
+    return Sources(project, files, store, texts)
 
 
 @dataclass(frozen=True)

@@ -18,15 +18,16 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
-import rdflib
 
 from . import __version__
 from .errors import ReleaseError, ValidationFailed
-from .catalog import write_descriptions
-from .load import Sources, from_rdflib, load, load_shape_sets
+from .catalog import Statistics, write_descriptions
+from .jsonld import CompactWriter
+from .load import Sources, by_subject, from_rdflib, load, load_shape_sets, merge_unique, nquads, text_lines
 from .progress import Progress
 from .project import Project
 from .report import as_graph
@@ -109,11 +110,58 @@ def _triples(quads: list[ox.Quad]) -> list[ox.Triple]:
     return out
 
 
-def write_rdf(path: Path, items: list, fmt: ox.RdfFormat, prefixes: dict[str, str]) -> None:
+class CanonicalGraphs:
+    """The sources' graphs with blank nodes labelled canonically, each as sorted N-Triples lines.
+
+    Only the statements that mention a blank node are relabelled: they are gathered from every
+    graph (a line holding ``_:``), canonicalized together as one dataset (so two graphs never get
+    the same label for different nodes) and sorted back into their graphs; the other lines are
+    kept as loaded. Labels depend only on the statements, so the output is byte-stable.
+    """
+
+    def __init__(self, sources: Sources) -> None:
+        self._sources = sources
+        self.graphs = sorted(sources.graphs)
+        self._texts: dict[str, bytes] = {}
+        blank: list[bytes] = []
+        kept: dict[str, list[bytes]] = {}
+        for graph in self.graphs:
+            text = sources.texts.get(graph)
+            if b"_:" not in text:
+                continue
+            lines = text.splitlines(keepends=True)
+            kept[graph] = [line for line in lines if b"_:" not in line]
+            blank.append(nquads(b"".join(line for line in lines if b"_:" in line), graph))
+        if not blank:
+            return
+        dataset = ox.Dataset(ox.parse(b"".join(blank), ox.RdfFormat.N_QUADS))
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+        for line in ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).splitlines(keepends=True):
+            cut = line.rfind(b" <")
+            kept[line[cut + 2:-4].decode()].append(line[:cut] + b" .\n")
+        for graph, lines in kept.items():
+            self._texts[graph] = b"".join(sorted(set(lines)))
+
+    def text(self, graph: str) -> bytes:
+        found = self._texts.get(graph)
+        return found if found is not None else self._sources.texts.get(graph)
+
+    def lines(self, graph: str) -> Iterator[bytes]:
+        found = self._texts.get(graph)
+        if found is not None:
+            return iter(found.splitlines(keepends=True))
+        return self._sources.texts.lines(graph)
+
+    def union(self, graphs: Iterable[str] | None = None) -> Iterator[bytes]:
+        """The distinct triples of ``graphs`` (default: all), sorted."""
+        return merge_unique(*(self.lines(g) for g in (self.graphs if graphs is None else graphs)))
+
+
+def write_rdf(path: Path, items: Iterable, fmt: ox.RdfFormat, prefixes: dict[str, str]) -> None:
     kwargs = {}
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
         kwargs["prefixes"] = prefixes
-    with path.open("wb") as out:
+    with path.open("wb", buffering=1 << 20) as out:
         ox.serialize(items, out, fmt, **kwargs)
 
 
@@ -176,28 +224,27 @@ def jsonld_context(sources: Sources, prefixes: dict[str, str]) -> dict:
     return {"@context": ctx}
 
 
-def write_jsonld(path: Path, triples: list[ox.Triple], context: dict) -> None:
-    """Compact JSON-LD with the curated context inline (no remote context to fetch)."""
-    graph = rdflib.Graph()
-    from .load import to_rdflib
-    for t in triples:
-        graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-    text = graph.serialize(format="json-ld", context=context["@context"], auto_compact=True)
-    document = _stable_order(json.loads(text))
-    path.write_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+def write_jsonld(path: Path, lines: Iterable[bytes], context: dict,
+                 statistics: Statistics | None = None) -> int:
+    """Compact JSON-LD with the curated context inline (no remote context to fetch), from sorted
+    N-Triples lines, one node object per subject; counts into ``statistics`` on the way.
+    Returns the number of lines read."""
+    read = 0
 
+    def counted() -> Iterator[bytes]:
+        nonlocal read
+        for line in lines:
+            read += 1
+            yield line
 
-def _stable_order(node: object, in_list: bool = False) -> object:
-    """Sort JSON-LD arrays (unordered sets of values) so the output does not depend on hash order;
-    ``@list`` arrays keep their order. Keys are sorted when dumping."""
-    if isinstance(node, dict):
-        return {k: _stable_order(v, k == "@list") for k, v in node.items()}
-    if isinstance(node, list):
-        items = [_stable_order(v) for v in node]
-        if in_list:
-            return items
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-    return node
+    with path.open("wb", buffering=1 << 20) as out:
+        writer = CompactWriter(out, context["@context"])
+        for subject, statements in by_subject(counted()):
+            writer.node(subject, statements)
+            if statistics is not None:
+                statistics.add(subject, statements)
+        writer.close()
+    return read
 
 
 def gzip_file(path: Path) -> Path:
@@ -289,83 +336,122 @@ def build(project: Project, out: Path | None = None, *,
 
 def _write_files(project: Project, sources: Sources, report: Report, folder: Path,
                  progress: Progress) -> tuple[tuple[ReleaseFile, ...], int]:
+    """Write every file of the release into ``folder``.
+
+    One ordered stream feeds every dump: each graph's triples as sorted N-Triples lines (from
+    the load), blank nodes relabelled canonically. N-Quads is those lines with their graph; the
+    union (merged, each triple once) is written as N-Triples while the JSON-LD writer and the
+    VoID counts read the same lines; pyoxigraph then streams N-Triples into Turtle and RDF/XML,
+    N-Quads into TriG. Each finished file is compressed and checksummed by a thread pool
+    (zlib and hashlib release the GIL) while the next one is written.
+    """
     name = project.dataset.release_name
     prefixes = dict(STANDARD_PREFIXES)
     for p, ns in sources.prefixes().items():
         if p not in prefixes and ns not in prefixes.values():
             prefixes[p] = ns
-    with progress.stage("canonicalize blank nodes and sort") as stage:
-        quads = canonical_quads(sources.dataset)
-        triples = _triples(quads)
-        onto_graphs = set(sources.ontology_graphs)
-        onto = _triples([q for q in quads if str(q.graph_name.value) in onto_graphs])
-        stage.done(len(quads), "quads")
     written: list[Path] = []
+    entries: dict[str, ReleaseFile] = {}
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ilograph-gzip")
+    jobs: list[Future] = []
 
-    def emit(path: Path, items: list, fmt: ox.RdfFormat) -> None:
-        with progress.stage(f"write {path.name}") as stage:
-            write_rdf(path, items, fmt, prefixes)
-            stage.done(len(items))
+    def finish(path: Path, compress: bool = False) -> None:
+        """Checksum ``path`` (and write its gzip copy) in the pool."""
         written.append(path)
+        jobs.append(pool.submit(_entry, path))
+        if compress:
+            gz = path.with_name(path.name + ".gz")
+            written.append(gz)
+            jobs.append(pool.submit(lambda: _entry(gzip_file(path))))
 
-    emit(folder / f"{name}.ttl", triples, ox.RdfFormat.TURTLE)
-    emit(folder / f"{name}.nt", triples, ox.RdfFormat.N_TRIPLES)
-    emit(folder / f"{name}.rdf", triples, ox.RdfFormat.RDF_XML)
-    emit(folder / f"{name}.trig", quads, ox.RdfFormat.TRIG)
-    emit(folder / f"{name}.nq", quads, ox.RdfFormat.N_QUADS)
-    context = jsonld_context(sources, prefixes)
-    (folder / "context.jsonld").write_text(json.dumps(context, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    written.append(folder / "context.jsonld")
-    with progress.stage(f"write {name}.jsonld") as stage:
-        write_jsonld(folder / f"{name}.jsonld", triples, context)
-        stage.done(len(triples))
-    written.append(folder / f"{name}.jsonld")
-    if onto:
-        emit(folder / "ontology.ttl", onto, ox.RdfFormat.TURTLE)
-        emit(folder / "ontology.rdf", onto, ox.RdfFormat.RDF_XML)
-        with progress.stage("write ontology.jsonld") as stage:
-            write_jsonld(folder / "ontology.jsonld", onto, context)
-            stage.done(len(onto))
-        written.append(folder / "ontology.jsonld")
-    for suffix in ("ttl", "nt", "nq", "trig", "rdf", "jsonld"):
-        with progress.stage(f"gzip {name}.{suffix}") as stage:
-            written.append(gzip_file(folder / f"{name}.{suffix}"))
-            stage.done((folder / f"{name}.{suffix}").stat().st_size, "bytes")
-    with progress.stage("write validation-report.ttl"):
-        report_graph = as_graph(report)
-        report_quads = [ox.Quad(*(from_rdflib(t) for t in triple)) for triple in report_graph]
-        write_rdf(folder / "validation-report.ttl", _triples(canonical_quads(report_quads)), ox.RdfFormat.TURTLE,
-                  {"sh": STANDARD_PREFIXES["sh"], "dcterms": STANDARD_PREFIXES["dcterms"],
-                   "rdfs": STANDARD_PREFIXES["rdfs"]})
-    written.append(folder / "validation-report.ttl")
-    with progress.stage("checksums of the dumps") as stage:
-        entries = [_entry(p) for p in sorted(written)]
-        stage.done(sum(e.size for e in entries), "bytes")
+    try:
+        with progress.stage("canonicalize blank nodes") as stage:
+            graphs = CanonicalGraphs(sources)
+            stage.done(len(sources), "quads")
+        nq = folder / f"{name}.nq"
+        with progress.stage(f"write {nq.name}") as stage:
+            quads = 0
+            with nq.open("wb", buffering=1 << 20) as out:
+                for graph in graphs.graphs:
+                    text = graphs.text(graph)
+                    quads += text_lines(text)
+                    out.write(nquads(text, graph))
+            stage.done(quads, "quads")
+        finish(nq, compress=True)
+        nt = folder / f"{name}.nt"
+        context = jsonld_context(sources, prefixes)
+        statistics = Statistics(project, sources)
+        with progress.stage(f"write {nt.name} and {name}.jsonld, count for VoID") as stage:
+            with nt.open("wb", buffering=1 << 20) as out:
+                def tee() -> Iterator[bytes]:
+                    write = out.write
+                    for line in graphs.union():
+                        write(line)
+                        yield line
+                triples = write_jsonld(folder / f"{name}.jsonld", tee(), context, statistics)
+            stage.done(triples)
+        finish(nt, compress=True)
+        finish(folder / f"{name}.jsonld", compress=True)
+        (folder / "context.jsonld").write_text(json.dumps(context, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        finish(folder / "context.jsonld")
+        for suffix, fmt, source, in_format in (("trig", ox.RdfFormat.TRIG, nq, ox.RdfFormat.N_QUADS),
+                                               ("ttl", ox.RdfFormat.TURTLE, nt, ox.RdfFormat.N_TRIPLES),
+                                               ("rdf", ox.RdfFormat.RDF_XML, nt, ox.RdfFormat.N_TRIPLES)):
+            path = folder / f"{name}.{suffix}"
+            with progress.stage(f"write {path.name}") as stage:
+                write_rdf(path, ox.parse(path=source, format=in_format), fmt, prefixes)
+                stage.done(quads if suffix == "trig" else triples)
+            finish(path, compress=True)
+        onto_graphs = [g for g in graphs.graphs if g in set(sources.ontology_graphs)]
+        if onto_graphs:
+            with progress.stage("write ontology.ttl, .rdf, .jsonld") as stage:
+                onto = b"".join(graphs.union(onto_graphs))
+                for suffix, fmt in (("ttl", ox.RdfFormat.TURTLE), ("rdf", ox.RdfFormat.RDF_XML)):
+                    write_rdf(folder / f"ontology.{suffix}", ox.parse(onto, ox.RdfFormat.N_TRIPLES), fmt, prefixes)
+                    finish(folder / f"ontology.{suffix}")
+                write_jsonld(folder / "ontology.jsonld", onto.splitlines(keepends=True), context)
+                finish(folder / "ontology.jsonld")
+                stage.done(text_lines(onto))
+        with progress.stage("write validation-report.ttl"):
+            report_graph = as_graph(report)
+            report_quads = [ox.Quad(*(from_rdflib(t) for t in triple)) for triple in report_graph]
+            write_rdf(folder / "validation-report.ttl", _triples(canonical_quads(report_quads)), ox.RdfFormat.TURTLE,
+                      {"sh": STANDARD_PREFIXES["sh"], "dcterms": STANDARD_PREFIXES["dcterms"],
+                       "rdfs": STANDARD_PREFIXES["rdfs"]})
+            finish(folder / "validation-report.ttl")
+        with progress.stage("gzip and checksums (waiting for the pool)") as stage:
+            for job in jobs:
+                entry = job.result()
+                entries[entry.name] = entry
+            stage.done(sum(e.size for e in entries.values()), "bytes")
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    listed = sorted(entries.values(), key=lambda e: e.name)
     with progress.stage("dataset descriptions (VoID, DCAT, schema.org)"):
-        described = write_descriptions(folder, project, sources, entries, len(triples))
-        entries = sorted(entries + [_entry(p) for p in described], key=lambda e: e.name)
+        described = write_descriptions(folder, project, sources, listed, triples, statistics)
+        listed = sorted(listed + [_entry(p) for p in described], key=lambda e: e.name)
     manifest = {
         "dataset": {"base": project.base, "title": project.dataset.title, "version": project.dataset.version},
         "generator": f"ilograph {__version__}",
         "sources_digest": sources_digest(project),
-        "triples": len(triples),
-        "quads": len(quads),
-        "graphs": sorted({str(q.graph_name.value) for q in quads}),
+        "triples": triples,
+        "quads": quads,
+        "graphs": graphs.graphs,
         "conforms": report.conforms,
         "warnings": report.count("Warning"),
-        "files": [e.__dict__ for e in entries],
+        "files": [e.__dict__ for e in listed],
     }
     with progress.stage("manifest, SHA256SUMS, fsync") as stage:
         (folder / "release.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        entries.append(_entry(folder / "release.json"))
-        entries.sort(key=lambda e: e.name)
-        (folder / "SHA256SUMS").write_text("".join(f"{e.sha256}  {e.name}\n" for e in entries), encoding="ascii")
+        listed.append(_entry(folder / "release.json"))
+        listed.sort(key=lambda e: e.name)
+        (folder / "SHA256SUMS").write_text("".join(f"{e.sha256}  {e.name}\n" for e in listed), encoding="ascii")
         for p in folder.iterdir():
             with p.open("rb") as f:
                 os.fsync(f.fileno())
         _fsync_dir(folder)
-        stage.done(len(entries) + 1, "files")
-    return tuple(entries), len(triples)
+        stage.done(len(listed) + 1, "files")
+    return tuple(listed), triples
 
 
 def _entry(path: Path) -> ReleaseFile:
