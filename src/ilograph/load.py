@@ -164,6 +164,7 @@ def nquads(text: bytes, graph: str) -> bytes:
     return text.replace(b" .\n", b" <" + graph.encode() + b"> .\n")
 
 
+@dataclass(eq=False)
 class Sources:
     """The loaded project: every source file's triples, by named graph.
 
@@ -174,14 +175,34 @@ class Sources:
     dump. ``dataset`` offers the quads as written with the methods of a ``pyoxigraph.Dataset``;
     reading one graph, or all, is cheap; looking quads up by subject, predicate or object builds
     a full ``pyoxigraph.Dataset`` on first use (about 11 s and 1 GB per million quads).
+
+    ``dataclasses.replace(sources, dataset=other, store=...)`` gives sources holding the quads of
+    ``other`` (a ``pyoxigraph.Dataset``): its texts are made again from it.
     """
 
-    def __init__(self, project: Project, files: list[SourceFile], store: ox.Store, texts: GraphTexts) -> None:
-        self.project = project
-        self.files = files
-        self.store = store
-        self.texts = texts
-        self._length = sum(texts.count(g) for g in self.graphs)
+    project: Project
+    files: list[SourceFile]
+    dataset: "ox.Dataset | QuadView | None" = None
+    store: ox.Store | None = None
+    texts: "GraphTexts | None" = None
+
+    def __post_init__(self) -> None:
+        if self.dataset is None or isinstance(self.dataset, QuadView):
+            if self.texts is None:
+                raise TypeError("Sources needs texts or a dataset")
+            self.dataset = QuadView(self)
+        else:  # quads given as a pyoxigraph Dataset
+            texts = GraphTexts()
+            for graph in dict.fromkeys(f.graph for f in self.files):
+                quads = self.dataset.quads_for_graph_name(ox.NamedNode(graph))
+                texts.put(graph, sorted_unique(bytes(ox.serialize((q.triple for q in quads),
+                                                                  format=ox.RdfFormat.N_TRIPLES))))
+            self.texts = texts
+        if self.store is None:
+            self.store = ox.Store()
+            for graph in self.graphs:
+                self.store.load(self.texts.get(graph), ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(graph))
+        self._length = sum(self.texts.count(g) for g in self.graphs)
 
     def __len__(self) -> int:
         return self._length
@@ -190,10 +211,6 @@ class Sources:
     def graphs(self) -> list[str]:
         """Every named graph, once, in load order."""
         return list(dict.fromkeys(f.graph for f in self.files))
-
-    @cached_property
-    def dataset(self) -> "QuadView":
-        return QuadView(self)
 
     def file_for_graph(self, graph: str) -> SourceFile | None:
         return self._by_graph.get(graph)
@@ -676,7 +693,7 @@ def load(project: Project) -> Sources:
             raise
         for f in pending:
             f.result()
-    return Sources(project, files, store, texts)
+    return Sources(project, files, store=store, texts=texts)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ class Stage:
     count: int | None = None
     unit: str = "triples"
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # CPU time of the process (all threads) during the stage
+    peak_rss: int | None = None  # the process's peak resident memory so far, in bytes (Linux), at the stage's end
+    background_seconds: float = 0.0  # CPU time of helper threads whose work the stage waited for (overlapped)
 
     def done(self, count: int | None = None, unit: str | None = None) -> None:
         """Record how many items the stage handled (shown with a rate)."""
@@ -64,13 +67,15 @@ class Progress:
         if self.live:
             self.stream.write(f"\r\033[K  … {name}")
             self.stream.flush()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         ok = False
         try:
             yield stage
             ok = True
         finally:
             stage.seconds = time.perf_counter() - start
+            stage.cpu_seconds = time.process_time() - cpu
+            stage.peak_rss = peak_rss()
             self.stages.append(stage)
             if self.callback is not None:
                 self.callback(f"{name}: {self._detail(stage).strip()}" + ("" if ok else " (failed)"))
@@ -93,6 +98,19 @@ class Progress:
             if stage.seconds > 0.0005:
                 text += f"  ({stage.count / stage.seconds:,.0f}/s)"
         return text
+
+
+def peak_rss() -> int | None:
+    """The process's peak resident memory in bytes (``VmHWM`` of ``/proc/self/status``), or None
+    where there is no such file."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def silent() -> Progress:

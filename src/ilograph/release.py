@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -355,14 +356,18 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ilograph-gzip")
     jobs: list[Future] = []
 
+    def timed(work: Callable[[], ReleaseFile]) -> tuple[ReleaseFile, float]:
+        start = time.thread_time()
+        return work(), time.thread_time() - start
+
     def finish(path: Path, compress: bool = False) -> None:
         """Checksum ``path`` (and write its gzip copy) in the pool."""
         written.append(path)
-        jobs.append(pool.submit(_entry, path))
+        jobs.append(pool.submit(timed, lambda: _entry(path)))
         if compress:
             gz = path.with_name(path.name + ".gz")
             written.append(gz)
-            jobs.append(pool.submit(lambda: _entry(gzip_file(path))))
+            jobs.append(pool.submit(timed, lambda: _entry(gzip_file(path))))
 
     try:
         with progress.stage("canonicalize blank nodes") as stage:
@@ -421,8 +426,9 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
             finish(folder / "validation-report.ttl")
         with progress.stage("gzip and checksums (waiting for the pool)") as stage:
             for job in jobs:
-                entry = job.result()
+                entry, cpu = job.result()
                 entries[entry.name] = entry
+                stage.background_seconds += cpu
             stage.done(sum(e.size for e in entries.values()), "bytes")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
