@@ -8,9 +8,10 @@ nodes; see :mod:`tests.security.strategies`) come back as the same graph
   compared by graph isomorphism with what was written into ``data/``: exactly, lexical forms and
   all (language tags compared without case, as RDF defines them);
 * from a real ``ilograph serve`` on 127.0.0.1: each resource's document in every RDF format
-  (Turtle, N-Triples, JSON-LD, RDF/XML, reached through the 303 of content negotiation),
-  ``DESCRIBE`` and ``CONSTRUCT`` through ``/sparql`` in every graph format, and a ``SELECT`` of its
-  literals in SPARQL JSON, XML, CSV and TSV.
+  (Turtle, N-Triples, JSON-LD, RDF/XML, reached through the 303 of content negotiation), its
+  ``DESCRIBE`` through ``/sparql`` in every graph format, a ``CONSTRUCT`` of the whole generated
+  graph (blank nodes included) in every graph format, a ``SELECT`` of every generated literal in
+  SPARQL JSON, XML, CSV and TSV, and the dumps under ``/download/`` byte for byte.
 
 Answers of ``/sparql`` come from the store, which keeps typed literals in canonical form (README,
 "Known deviations": ``"01"^^xsd:nonNegativeInteger`` is read back as ``"1"^^xsd:integer``), so
@@ -629,15 +630,30 @@ def check_served(c: httpx.Client, g: Generated) -> None:
             check_document(r.content, ox_format, rdflib_format, expected, f"{location}")
 
 
+def check_downloads(c: httpx.Client, release: Path, name: str) -> None:
+    """The dumps served at /download/ are the release's files, byte for byte (so what the dump test
+    read back is what a client downloads)."""
+    names = {f["name"] for f in json.loads((release / "release.json").read_text(encoding="utf-8"))["files"]}
+    dumps = sorted(f"{name}.{suffix}{gz}" for suffix in DUMPS for gz in ("", ".gz"))
+    assert set(dumps) <= names, sorted(names)
+    for file in dumps:
+        r = c.get(f"/download/{file}")
+        assert r.status_code == 200, (file, r.status_code)
+        assert r.content == (release / file).read_bytes(), f"/download/{file} differs from the release's file"
+
+
 @settings(settings.get_profile("roundtrip"), max_examples=SERVED_EXAMPLES)
 @given(g=datasets(big_integers=BIG_INTEGERS), writer=WRITERS)
 def test_every_served_format_reads_back_as_the_data_written(g: Generated, writer: str) -> None:
+    from ilograph.project import open_project
+
     with scratch() as folder:
         root = write_project(folder / "project", g, writer)
         server = start_server(root, folder / "serve.log", "--workers", "2", "--timeout", "20")
         try:
             with httpx.Client(base_url=server.url, timeout=60, follow_redirects=False) as c:
                 check_served(c, g)
+                check_downloads(c, root / "dist", open_project(root).dataset.release_name)
         finally:
             code = server.stop()
         assert code == 0, server.output()
