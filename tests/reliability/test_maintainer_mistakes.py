@@ -241,9 +241,11 @@ def test_both_engines_report_ill_typed_literals_alike(shipped: Path, tmp_path: P
         code = main(["validate", "--project", str(root), "--format", "json", "--engine", engine], stdout=out, stderr=err)
         assert code == 1, err.getvalue()
         reports[engine] = json.loads(out.getvalue())
-    key = lambda r: sorted(json.dumps({k: v for k, v in x.items() if k != "engine"}, sort_keys=True)
-                           for x in r["results"])
+    def key(report: dict) -> list[str]:  # blank nodes are labelled by each engine its own way
+        return sorted(re.sub(r"[0-9a-f]{32}", "BLANK", json.dumps({k: v for k, v in x.items() if k != "engine"},
+                                                                    sort_keys=True))
+                      for x in report["results"])
     assert key(reports["fast"]) == key(reports["reference"])
     ill = [r for r in reports["fast"]["results"] if r["message"].startswith("ill-typed literal")]
     assert len(ill) >= len(cases)
-    assert all(r["file"].startswith("data/") and r["line"] and r["hint"] for r in ill), ill
+    assert all(r["file"].startswith(("data/", "ontology/")) and r["line"] and r["hint"] for r in ill), ill
