@@ -512,6 +512,8 @@ def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph, *, engine: str 
     findings += check_vocabulary(sources)
     ill_typed, sources = check_literals(sources)  # and keeps those literals from the other checks
     findings += ill_typed
+    from .shapeterms import check_shape_terms
+    findings += check_shape_terms(sources, shapes)
     checked_by: dict[str, str] = {}
     if engine == "fast":
         fast, checked_by = run_fast(sources, shapes)
