@@ -186,7 +186,7 @@ def jsonld_context(sources: Sources, prefixes: dict[str, str]) -> dict:
         elif q.predicate == RANGE and isinstance(q.object, ox.NamedNode):
             ranges.setdefault(q.subject.value, []).append(q.object.value)
     ctx: dict[str, object] = {"id": "@id", "type": "@type"}
-    ctx.update({p: ns for p, ns in sorted(prefixes.items())})
+    ctx.update({p: ns for p, ns in sorted(prefixes.items()) if p not in ctx})  # a prefix "id:" keeps the alias
     for name, (iri, container) in {  # standard annotation terms, as language maps
         "label": (STANDARD_PREFIXES["rdfs"] + "label", "@language"),
         "prefLabel": (STANDARD_PREFIXES["skos"] + "prefLabel", "@language"),
