@@ -6,7 +6,7 @@ exit 0, every kind of request answered with no error, no 5xx, the server alive a
 afterwards. The fuzzer's own checks are tried on a server that misbehaves on purpose, so that a
 500, a traceback or a crash cannot go unnoticed.
 
-With ``ILOGRAPH_FULL=1``: the default run (180 s of load, 2000 examples) on the shipped project,
+With ``ILOGRAPH_FULL=1``: the default run (180 s of load, 40 s of wrk, 2000 examples) on the shipped project,
 and a quick run on the hostile project of the other security tests."""
 
 from __future__ import annotations
