@@ -64,8 +64,8 @@ _HINTS = (
     ("must be an IRI", "write it as an IRI: <...> in full (N-Triples takes nothing else), or prefix:name in Turtle"),
     ("language", "a language tag is letters, digits and hyphens after @, e.g. @en or @en-GB (not @en_GB)"),
     ("subtag", "a language tag is letters, digits and hyphens after @, e.g. @en or @en-GB (not @en_GB)"),
-    ("Unexpected character", "Turtle does not allow that character there: look for a typo at that column "
-                             "(a language tag is written @en-GB, not @en_GB)"),
+    ("Unexpected character", ("Turtle does not allow that character there: look for a typo at that column "
+                              "(a language tag is written @en-GB, not @en_GB)")),
     ("ill-formed document", "every XML element opened must be closed: <x>...</x> or <x/>"),
 )
 
@@ -476,7 +476,9 @@ def parse_ntriples(path: Path, base: str) -> tuple[bytes, dict[str, str]]:
 
 
 _BOM = b"\xef\xbb\xbf"
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: a control character XML 1.0 cannot hold, as a byte or as a Turtle escape (\u000B, \U0000000B)
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+                      rb"|(?<!\\)(?:\\\\)*\\(?:u|U0000)00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
 
 
 def check_characters(path: Path) -> None:
@@ -486,15 +488,20 @@ def check_characters(path: Path) -> None:
     line, tail = 1, b""
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
-            m = _CONTROL.search(block)
-            if m is None:
+            for m in _CONTROL.finditer(block):
+                escaped = len(m.group()) > 1
+                before = block[:m.end() - len(m.group().lstrip(b"\\")) - 1] if escaped else block[:m.start()]
+                start = before.rfind(b"\n") + 1
+                text = before[start:] if start else tail + before
+                if not (escaped and text.lstrip().startswith(b"#")):  # an escape in a comment is only text
+                    break
+            else:
                 line += block.count(b"\n")
                 tail = block[block.rfind(b"\n") + 1:] if b"\n" in block else tail + block
                 continue
-            before = block[:m.start()]
-            start = before.rfind(b"\n") + 1
-            column = len((before[start:] if start else tail + before).decode("utf-8", "replace")) + 1
-            code = m.group()[0]
+            column = len(text.decode("utf-8", "replace")) + 1
+            token = m.group().lstrip(b"\\")
+            code = int(token[-2:], 16) if len(token) > 1 else token[0]
             name = {0: " (a NUL byte)", 0x1b: " (escape)", 0x0c: " (form feed)"}.get(code, "")
             raise LoadError(path, f"the file holds the control character U+{code:04X}{name}, which RDF/XML "
                             "and HTML cannot carry", line + before.count(b"\n"), column,
