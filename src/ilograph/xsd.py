@@ -43,8 +43,8 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "yearMonthDuration": (r"-?P(?=\d)(?:\d+Y)?(?:\d+M)?", "P2Y6M"),
     "dayTimeDuration": (r"-?P(?=\d|T)(?:\d+D)?" + _DT + "?", "P3DT4H"),
     "hexBinary": (r"(?:[0-9a-fA-F]{2})*", "0FB7"),
-    "base64Binary": (r"(?:(?:[A-Za-z0-9+/] ?){4})*(?:(?:[A-Za-z0-9+/] ?){3}[A-Za-z0-9+/]|(?:[A-Za-z0-9+/] ?){2}"
-                     r"[AEIMQUYcgkosw048] ?=|[A-Za-z0-9+/] ?[AQgw] ?= ?=)?", "SGVsbG8="),
+    "base64Binary": ((r"(?:(?:[A-Za-z0-9+/] ?){4})*(?:(?:[A-Za-z0-9+/] ?){3}[A-Za-z0-9+/]|(?:[A-Za-z0-9+/] ?){2}"
+                      r"[AEIMQUYcgkosw048] ?=|[A-Za-z0-9+/] ?[AQgw] ?= ?=)?"), "SGVsbG8="),
     "language": (r"[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*", "en-GB"),
     "normalizedString": (r"[^\r\n\t]*", "a string on one line"),
     "token": (r"(?:[^\s](?:[^\r\n\t ]| (?! ))*[^\s]|[^\s])?", "one token"),
