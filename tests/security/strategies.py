@@ -94,12 +94,9 @@ non_negative = st.builds(lambda n, lead, plus: ("+" if plus else "") + _zero_pad
                          st.integers(0, 10**20), st.integers(0, 3), st.booleans())
 
 
-def integers(*, big: bool = True) -> st.SearchStrategy[str]:
-    """xsd:integer lexical forms: signs, leading zeros, and (``big``) values past 64 bits."""
-    return st.builds(lambda n, lead, sign: sign + _zero_pad(n, lead), st.integers(0, 10**30 if big else 2**63 - 1),
-                     st.integers(0, 2), st.sampled_from(["", "", "+", "-"]))
-
-
+#: xsd:integer lexical forms: signs, leading zeros, values past 64 bits.
+integers = st.builds(lambda n, lead, sign: sign + _zero_pad(n, lead), st.integers(0, 10**30), st.integers(0, 2),
+                     st.sampled_from(["", "", "+", "-"]))
 #: decimals between 0 and 1 inclusive: "0.5", ".5", "0.50", "+0.5", "1", "1.000", "00.25" ...
 proportions = st.one_of(
     st.builds(lambda digits, lead, trail, plus: ("+" if plus else "") + lead + "." + digits + "0" * trail,
@@ -188,10 +185,9 @@ def _labels(draw: st.DrawFn, g: Generated, node: ox.NamedNode | ox.BlankNode) ->
 
 
 @st.composite
-def datasets(draw: st.DrawFn, *, max_each: int = 2, big_integers: bool = True) -> Generated:
+def datasets(draw: st.DrawFn, *, max_each: int = 2) -> Generated:
     """A dataset the shipped shapes accept: at least two committees (one chairing the other
-    through a chairmanship), and up to ``max_each`` places, events, statistics and sources;
-    xsd:integer values past 64 bits unless ``big_integers`` is false."""
+    through a chairmanship), and up to ``max_each`` places, events, statistics and sources."""
     g = Generated()
     counts = {kind: draw(st.integers(lo, max_each + lo)) for kind, lo in
               (("committee", 2), ("place", 0), ("event", 0), ("statistic", 0), ("source", 0))}
@@ -212,14 +208,14 @@ def datasets(draw: st.DrawFn, *, max_each: int = 2, big_integers: bool = True) -
             draw(_labels(g, node))
             if sources and kind != "source" and draw(st.booleans()):
                 g.add(node, ILO + "source", draw(st.sampled_from(sources)))
-            draw(_details(g, kind, node, organizations, iris["place"], described, big_integers))
+            draw(_details(g, kind, node, organizations, iris["place"], described))
     draw(_chairmanships(g, organizations, sources))
     return g
 
 
 @st.composite
 def _details(draw: st.DrawFn, g: Generated, kind: str, node: ox.NamedNode, organizations: list[ox.NamedNode],
-             places: list[ox.NamedNode], described: list[ox.NamedNode], big_integers: bool) -> None:
+             places: list[ox.NamedNode], described: list[ox.NamedNode]) -> None:
     maybe = st.booleans()
     if kind == "committee":
         if draw(maybe):
@@ -247,7 +243,7 @@ def _details(draw: st.DrawFn, g: Generated, kind: str, node: ox.NamedNode, organ
         if draw(maybe):
             g.add(node, ILO + "deathToll", typed(draw(non_negative), "nonNegativeInteger"))
         if draw(maybe):
-            g.add(node, SCHEMA + "maximumAttendeeCapacity", typed(draw(integers(big=big_integers)), "integer"))
+            g.add(node, SCHEMA + "maximumAttendeeCapacity", typed(draw(integers), "integer"))
         start = draw(st.integers(1000, 2500))
         if draw(maybe):
             g.add(node, ILO + "startDate", draw(_when(start)))
