@@ -227,7 +227,7 @@ def print_size(r: SizeResult) -> None:
     print(f"\n== {r.size:,} triples requested, {r.triples:,} in the release (load average {load}) ==")
     print(f"{'stage':<52} {'wall s':>8} {'CPU s':>8} {'peak RSS MB':>12}")
     for s in r.stages:
-        extra = f"  (+{s['background']:.2f} s CPU in gzip/SHA-256 threads, overlapped)" if s["background"] else ""
+        extra = f"  (+{s['background']:.2f} s CPU overlapped: helper threads or process)" if s["background"] else ""
         print(f"{s['name'][:52]:<52} {s['seconds']:8.2f} {s['cpu']:8.2f} {_mb(s['rss']):>12}{extra}")
     stages = sum(s["seconds"] for s in r.stages)
     print(f"{'ilograph build: sum of stages':<52} {stages:8.2f} {sum(s['cpu'] for s in r.stages):8.2f} "

@@ -1,0 +1,42 @@
+"""``python -m ilograph.dumpworker JOBS``: write dumps with pyoxigraph in a process of its own.
+
+The release runs this while its own process writes the JSON-LD and counts for VoID, so the two
+use both cores (pyoxigraph's parse-then-serialize holds the GIL: each statement passes through
+Python). ``JOBS`` is a JSON list of ``[source, output, format extension, prefixes]``; the source is
+N-Triples (``.nt``) or N-Quads (``.nq``). It prints a JSON object with the CPU seconds used; a
+failure exits with status 1 and the error on stderr. Only pyoxigraph is imported, so it starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def run(jobs: list[list]) -> float:
+    """Write every job's output; returns the CPU seconds used."""
+    import pyoxigraph as ox
+
+    start = time.process_time()
+    for source, output, extension, prefixes in jobs:
+        fmt = ox.RdfFormat.from_extension(extension)
+        kwargs = {"prefixes": prefixes} if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML) else {}
+        with open(output, "wb", buffering=1 << 20) as out:
+            ox.serialize(ox.parse(path=source, format=ox.RdfFormat.from_extension(source.rsplit(".", 1)[-1])),
+                         out, fmt, **kwargs)
+    return time.process_time() - start
+
+
+def main(argv: list[str]) -> int:
+    try:
+        cpu = run(json.loads(argv[0]))
+    except (OSError, SyntaxError, ValueError) as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"cpu": cpu}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
