@@ -55,7 +55,7 @@ from .project import Project
 if TYPE_CHECKING:
     from .release import ReleaseFile
 
-__all__ = ["Descriptions", "FileEntry", "describe", "write_descriptions", "sitemap_xml", "robots_txt",
+__all__ = ["Descriptions", "FileEntry", "describe", "write_descriptions", "sitemap_xml", "sitemaps", "robots_txt",
            "jsonld_for_html", "serialize_turtle", "dataset_iri"]
 
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")  # open: rdflib's closed DCAT lacks DCAT 3 terms
@@ -216,14 +216,14 @@ class _Triples:
 
 def write_descriptions(folder: Path, project: Project, sources: Sources, files: Iterable[FileEntry],
                        triples: int, statistics: "Statistics | None" = None) -> list[Path]:
-    """Write ``void.ttl``, ``dcat.ttl``, ``dataset.jsonld``, ``sitemap.xml`` and ``robots.txt`` into
-    ``folder`` (byte-identical for the same input) and return their paths.
+    """Write ``void.ttl``, ``dcat.ttl``, ``dataset.jsonld``, ``sitemap.xml`` (and, past 50,000 URLs,
+    ``sitemap-<n>.xml``: see :func:`sitemaps`) and ``robots.txt`` into ``folder`` (byte-identical for
+    the same input) and return their paths.
 
     Raises :class:`~ilograph.errors.ReleaseError` when one of them would overwrite a file already
-    in ``folder`` (a release named after one of them) or the sitemap would exceed 50,000 URLs, and
-    what :func:`describe` raises.
+    in ``folder`` (a release named after one of them), and what :func:`describe` raises.
     """
-    taken = [name for name in FILES if (folder / name).exists()]
+    taken = [name for name in FILES if (folder / name).exists()] + sorted(p.name for p in folder.glob("sitemap-*.xml"))
     if taken:
         raise ReleaseError(f"{folder}: {', '.join(taken)} already exist; the catalogue files would overwrite "
                            f"them (choose another [dataset] release-name)")
@@ -234,11 +234,11 @@ def write_descriptions(folder: Path, project: Project, sources: Sources, files: 
         "void.ttl": serialize_turtle(void, _used(void, prefixes)),
         "dcat.ttl": serialize_turtle(dcat, _used(dcat, prefixes)),
         "dataset.jsonld": (json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
-        "sitemap.xml": sitemap_xml(project, sources, statistics=statistics).encode(),
+        **{name: text.encode() for name, text in sitemaps(project, sources, statistics=statistics).items()},
         "robots.txt": robots_txt(project).encode(),
     }
     paths = []
-    for name in FILES:
+    for name in sorted(texts):
         (folder / name).write_bytes(texts[name])
         paths.append(folder / name)
     return paths
@@ -267,27 +267,44 @@ def jsonld_for_html(obj: object) -> str:
 def sitemap_xml(project: Project, sources: Sources, *, base: str | None = None,
                 statistics: "Statistics | None" = None) -> str:
     """``sitemap.xml``: the home, vocabulary and downloads pages, then every resource IRI under
-    ``<base>id/``, sorted; ``lastmod`` is the ``modified`` (else ``issued``) setting.
+    ``<base>id/``, sorted; ``lastmod`` is the ``modified`` (else ``issued``) setting. Past 50,000
+    URLs (one sitemap file's limit) it is a sitemap index naming ``sitemap-1.xml``, ``sitemap-2.xml``
+    ... (see :func:`sitemaps`).
 
     ``base`` replaces ``project.base`` in every URL (a server publishing under another host).
-    Raises :class:`~ilograph.errors.ReleaseError` beyond 50,000 URLs (one sitemap file's limit).
     """
+    return sitemaps(project, sources, base=base, statistics=statistics)["sitemap.xml"]
+
+
+def sitemaps(project: Project, sources: Sources, *, base: str | None = None,
+             statistics: "Statistics | None" = None) -> dict[str, str]:
+    """The sitemap files by name: ``sitemap.xml`` alone while the URLs fit in one file (50,000),
+    else ``sitemap.xml`` as a sitemap index and ``sitemap-<n>.xml`` with 50,000 URLs each, to be
+    published beside it at the root of the site."""
     public = base or project.base
     statistics = statistics or Statistics.of(project, sources)
     resources = statistics.resources()
     pages = [project.base] + statistics.vocabularies(project) + [project.base + DOWNLOAD_PATH]
     urls = pages + sorted(resources - set(pages))
-    if len(urls) > SITEMAP_LIMIT:
-        raise ReleaseError(f"the sitemap would list {len(urls)} URLs, more than the {SITEMAP_LIMIT} one file may hold")
     date = project.dataset.modified or project.dataset.issued
     lastmod = f"<lastmod>{escape(date[:10])}</lastmod>" if date else ""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for iri in urls:
-        url = public + iri[len(project.base):]
-        lines.append(f"  <url><loc>{escape(_uri(url))}</loc>{lastmod}</url>")
-    lines.append("</urlset>")
-    return "\n".join(lines) + "\n"
+    head = '<?xml version="1.0" encoding="UTF-8"?>'
+    files: dict[str, str] = {}
+    parts = [urls[i:i + SITEMAP_LIMIT] for i in range(0, len(urls), SITEMAP_LIMIT)]
+    for n, part in enumerate(parts, start=1):
+        lines = [head, '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+        for iri in part:
+            url = public + iri[len(project.base):]
+            lines.append(f"  <url><loc>{escape(_uri(url))}</loc>{lastmod}</url>")
+        lines.append("</urlset>")
+        files["sitemap.xml" if len(parts) == 1 else f"sitemap-{n}.xml"] = "\n".join(lines) + "\n"
+    if len(parts) > 1:
+        lines = [head, '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+        for n in range(1, len(parts) + 1):
+            lines.append(f"  <sitemap><loc>{escape(_uri(public))}sitemap-{n}.xml</loc>{lastmod}</sitemap>")
+        lines.append("</sitemapindex>")
+        files = {"sitemap.xml": "\n".join(lines) + "\n", **files}
+    return files
 
 
 def robots_txt(project: Project, *, base: str | None = None) -> str:

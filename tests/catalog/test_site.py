@@ -134,3 +134,23 @@ def test_a_contact_address_becomes_a_mailto(project, sources, manifest):
 def test_dates_are_typed(descriptions):
     issued = [o for o in descriptions.dcat.objects(None, rdflib.DCTERMS.issued)]
     assert issued and all(o.datatype == XSD.date for o in issued)
+
+
+def test_a_sitemap_past_its_limit_becomes_an_index(project, sources, monkeypatch):
+    """Past 50,000 URLs (a 10M-triple release has about half a million) sitemap.xml is a sitemap
+    index naming sitemap-1.xml, sitemap-2.xml ..., which together list every URL once."""
+    import ilograph.catalog as catalog
+    single = catalog.sitemaps(project, sources)
+    assert list(single) == ["sitemap.xml"]
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    every = [e.text for e in ET.fromstring(single["sitemap.xml"]).findall("s:url/s:loc", ns)]
+    monkeypatch.setattr(catalog, "SITEMAP_LIMIT", 100)
+    split = catalog.sitemaps(project, sources)
+    index = ET.fromstring(split["sitemap.xml"])
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    named = [e.text for e in index.findall("s:sitemap/s:loc", ns)]
+    parts = [name for name in split if name != "sitemap.xml"]
+    assert named == [project.base + name for name in parts] and len(parts) == -(-len(every) // 100)
+    listed = [e.text for name in parts for e in ET.fromstring(split[name]).findall("s:url/s:loc", ns)]
+    assert listed == every
+    assert all(len(ET.fromstring(split[name])) <= 100 for name in parts)
