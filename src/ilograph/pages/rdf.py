@@ -13,8 +13,9 @@ statements, the statements that link to it, and the labels and types of what it 
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import pyoxigraph as ox
 
@@ -28,7 +29,6 @@ FORMATS = {
     "rdf": (ox.RdfFormat.RDF_XML, "application/rdf+xml"),
     "jsonld": (None, "application/ld+json"),
 }
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _ALIASES = {"turtle": "ttl", "ntriples": "nt", "n-triples": "nt", "rdfxml": "rdf", "xml": "rdf", "json-ld": "jsonld",
             "json": "jsonld", **{media: ext for ext, (_, media) in FORMATS.items()}}
 
@@ -142,49 +142,21 @@ def _used_prefixes(triples: list[ox.Triple], prefixes: Mapping[str, str]) -> dic
 
 
 def _jsonld(triples: list[ox.Triple], context: Mapping) -> bytes:
-    """Compact JSON-LD (rdflib's compaction with ``context``), checked by reading it back: rdflib
-    writes xsd:integer and xsd:boolean values as JSON numbers (``"01"`` reads back as ``"1"``),
-    fails on an integer past 64 bits, and drops an empty string beside another value of the same
-    property. When the compact form does not give back exactly ``triples``, the document is
-    pyoxigraph's expanded form under the same context, which does."""
-    inner = dict(context.get("@context", context))
-    try:
-        document = _stable(json.loads(_rdflib_compact(triples, inner)))
-        text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)
-        if _same_graph(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.JSON_LD), triples):
-            return (text + "\n").encode("utf-8")
-    except (TypeError, ValueError, OverflowError, SyntaxError):
-        pass
-    expanded = json.loads(ox.serialize(triples, format=ox.RdfFormat.JSON_LD) or b"[]")
-    document = _stable({"@context": inner, "@graph": expanded})
+    """Compact JSON-LD with ``context``, written by the release's writer (:mod:`ilograph.jsonld`),
+    so a document keeps every literal exactly as the dump does (rdflib's compaction, used before,
+    rewrote ``"01"^^xsd:integer`` as ``1``, dropped an empty string beside another value and failed
+    on an integer past 64 bits)."""
+    from ..jsonld import CompactWriter
+    from ..load import by_subject
+
+    text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    out = io.BytesIO()
+    writer = CompactWriter(out, dict(context.get("@context", context)))
+    for subject, statements in by_subject(sorted(text.splitlines(keepends=True))):
+        writer.node(subject, statements)
+    writer.close()
+    document = _stable(json.loads(out.getvalue()))
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _rdflib_compact(triples: list[ox.Triple], context: dict) -> str:
-    import rdflib
-
-    from ..load import to_rdflib
-
-    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
-        # typed literals as written: rdflib would rewrite "01" as "1" and drop a date's time zone
-        if isinstance(node, ox.Literal) and not node.language and node.datatype.value != _XSD_STRING:
-            return rdflib.Literal(node.value, datatype=rdflib.URIRef(node.datatype.value), normalize=False)
-        return to_rdflib(node)
-
-    graph = rdflib.Graph()
-    for t in triples:
-        graph.add((term(t.subject), term(t.predicate), term(t.object)))  # type: ignore[arg-type]
-    return graph.serialize(format="json-ld", context=context, auto_compact=True)
-
-
-def _same_graph(quads: Iterable[ox.Quad], triples: list[ox.Triple]) -> bool:
-    """Whether ``quads`` (in the default graph) are ``triples``, blank nodes relabelled."""
-    got, want = ox.Dataset(quads), ox.Dataset(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-    if len(got) != len(want):
-        return False
-    got.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    want.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    return set(got) == set(want)
 
 
 def _stable(node: object, in_list: bool = False) -> object:
