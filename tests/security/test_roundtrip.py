@@ -4,7 +4,8 @@ newlines, carriage returns, ``</script>``, ``]]>``, astral and combining charact
 nodes; see :mod:`tests.security.strategies`) come back as the same graph
 
 * from every dump of a release that holds the data (Turtle, N-Triples, RDF/XML, JSON-LD, TriG,
-  N-Quads, and their gzip copies), each read by two independent parsers, rdflib and pyoxigraph, and
+  N-Quads, and their gzip copies; written in one process or, as for large releases, partly by
+  ``ilograph.dumpworker``), each read by two independent parsers, rdflib and pyoxigraph, and
   compared by graph isomorphism with what was written into ``data/``: exactly, lexical forms and
   all (language tags compared without case, as RDF defines them);
 * from a real ``ilograph serve`` on 127.0.0.1: each resource's document in every RDF format
@@ -44,6 +45,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from unittest.mock import patch
 from urllib.parse import quote, urljoin
 
 import httpx
@@ -355,11 +357,15 @@ def check_release(release: Path, g: Generated, name: str) -> None:
 
 
 @settings(settings.get_profile("roundtrip"), max_examples=DUMP_EXAMPLES)
-@given(g=datasets(), writer=WRITERS)
-def test_every_dump_reads_back_as_the_data_written(g: Generated, writer: str) -> None:
+@given(g=datasets(), writer=WRITERS, second_process=st.booleans())
+def test_every_dump_reads_back_as_the_data_written(g: Generated, writer: str, second_process: bool) -> None:
+    """``second_process``: the Turtle, RDF/XML and TriG dumps written by the separate process that
+    large releases use (``ilograph.dumpworker``), as if the dataset were large."""
+    import ilograph.release
     from ilograph.project import open_project
 
-    with scratch() as folder:
+    threshold = 0 if second_process else ilograph.release.SECOND_PROCESS_TRIPLES
+    with scratch() as folder, patch.object(ilograph.release, "SECOND_PROCESS_TRIPLES", threshold):
         root = write_project(folder / "project", g, writer)
         release = build_release(root)
         check_release(release, g, open_project(root).dataset.release_name)
