@@ -259,8 +259,18 @@ def project_checks(sources: Sources) -> list[Check]:
     folder = sources.project.checks_dir
     if not folder.is_dir():
         return []
-    return [read_check(p.stem, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.rq"))
+    return [read_check(p.stem, _check_text(p)) for p in sorted(folder.glob("*.rq"))
             if p.stem.endswith(("-violation", "-warning"))]
+
+
+def _check_text(path: Path) -> str:
+    """A check's text. Raises :class:`InputError` for a file that is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        from .errors import InputError
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})\n"
+                         f"  hint: save the check as UTF-8") from None
 
 
 def run_checks(sources: Sources, checks: Iterable[Check]) -> list[Finding]:
@@ -279,6 +289,12 @@ def run_checks(sources: Sources, checks: Iterable[Check]) -> list[Finding]:
             findings.append(Finding(severity=VIOLATION, focus=check.name, engine="sparql",
                                     message=f"check {check.name} is not valid SPARQL: {exc}",
                                     hint="fix the query file"))
+            continue
+        if not isinstance(rows, ox.QuerySolutions):  # an ASK or CONSTRUCT query has no rows to report
+            findings.append(Finding(severity=VIOLATION, focus=check.name, engine="sparql",
+                                    message=f"check {check.name} is not a SELECT query: a check selects the "
+                                            f"resources at fault, one row each",
+                                    hint="write it as SELECT ?focus ... WHERE { ... }"))
             continue
         for row in rows:
             def get(var: str) -> str | None:
@@ -466,13 +482,20 @@ def _unreadable_shapes_are_input_errors(run):
 
     @functools.wraps(run)
     def checked(sources: Sources, shapes: ShapeSets | rdflib.Graph, **options) -> Report:
+        from pyparsing import ParseException
         from pyshacl.errors import ConstraintLoadError, RuleLoadError, ShapeLoadError
         from pyshacl.shape import Shape
         try:
             return run(sources, shapes, **options)
-        except (ConstraintLoadError, ShapeLoadError, RuleLoadError) as exc:
+        except (ConstraintLoadError, ShapeLoadError, RuleLoadError, ParseException, re.error) as exc:
             from .errors import InputError
             reason, _, reference = str(exc).partition("\n")
+            if isinstance(exc, re.error):  # sh:pattern
+                reason = f"the sh:pattern {exc.pattern!r} is not a regular expression: {exc.msg}"
+                reference = "see https://docs.python.org/3/library/re.html#regular-expression-syntax"
+            elif isinstance(exc, ParseException):  # sh:select, sh:ask
+                reason = f"its SPARQL query does not parse: {exc}"
+                reference = "see https://www.w3.org/TR/shacl/#sparql-constraints"
             found = [f.f_locals["self"] for f, _ in traceback.walk_tb(exc.__traceback__)
                      if isinstance(f.f_locals.get("self"), Shape)]
             where, name = "shapes/", "a shape"
