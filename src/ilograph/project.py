@@ -174,9 +174,16 @@ def open_project(root: str | Path = ".") -> Project:
         return Project(root=root, dataset=Dataset(base=root.as_uri() + "/"), configured=False)
     try:
         config = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: {exc}\n  hint: check the quotes and brackets there: a TOML value is "
                           f'written key = "text" (on one line) or key = ["a", "b"]') from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{config_path}: not UTF-8 text ({exc.reason} at byte {exc.start})\n"
+                          f"  hint: save the file as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot be read ({exc.strerror or exc})\n"
+                          f"  hint: {CONFIG_FILE} is a text file of settings, e.g. [dataset] then "
+                          f'base = "https://example.org/mygraph/"') from exc
     section = config.get("dataset")
     if not isinstance(section, dict):
         raise ConfigError(f"{config_path}: a [dataset] table is required\n  hint: put the settings under a line "
