@@ -17,6 +17,10 @@ applied, and each command runs in-process through ``ilograph.cli.main``; a few a
 ``python3 -m ilograph`` processes. Every command must give the exit code, every expected text, no
 traceback nor Python exception name; a ``build`` that fails must leave the previous release exactly
 as it was (and write nothing else), one that succeeds must leave a release that verifies.
+
+A validation takes seconds, so the mistakes that make the sources not conform (exit 1) are applied
+all at once to one copy by default (one ``validate``, one ``build`` and one process must name every
+one of them); ``ILOGRAPH_FULL=1`` also runs each of them alone. The others always run alone.
 """
 
 from __future__ import annotations
