@@ -13,6 +13,12 @@ store; and ilograph's own readers (:class:`ilograph.remote.RemoteStore`) never s
 as every query they send names its dataset. A push that fails before the switch drops what it
 staged and leaves the store as it was.
 
+The switch copies every quad once inside one transaction, which costs the store memory in
+proportion to the release (Oxigraph: about 6 GB at 1M triples). A store that holds no release yet
+has no reader to protect, so there the release is loaded in place and the marker, written last, is
+what makes it visible (``serve --store-url`` refuses a store without it): the way to put a large
+release in a fresh store, for example beside the one in service (blue-green).
+
 Blank nodes keep their identity because a graph always goes in one request (stores such as
 Oxigraph scope blank node labels to a request).
 """
@@ -44,9 +50,10 @@ class PushError(IlographError):
     """The push failed: the store cannot be reached, refused us, or rejected the data. Nothing was
     switched. ``exit_code`` 2 (the URL, credentials or store are wrong) or 3 (the store failed)."""
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
+    def __init__(self, message: str, exit_code: int = 2, *, answered: bool = True) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+        self.answered = answered  # False: no answer came (the store may have done it all the same)
 
 
 @dataclass(frozen=True)
@@ -107,10 +114,16 @@ def push(release: ReleaseInfo, ends: Endpoints, *, progress: Progress | Callable
             show.note(f"the store already holds release {release.id}")
             return Pushed(release.id, release.triples, len(release.graphs), previous.release,
                           time.perf_counter() - started, unchanged=True)
-        token = f"{release.id}-{secrets.token_hex(4)}"
-        staging = {g: f"{layout.staging}{token}/{i}" for i, g in enumerate(release.graphs)}
-        merge_staging = f"{layout.staging}{token}/merge"
-        switched = False
+        if previous is None:  # no release to keep serving meanwhile: load in place, the marker last
+            staging = {g: g for g in release.graphs}
+            merge_staging = layout.merge
+            _update(client, ends, " ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in [*staging, merge_staging]),
+                    "clear the graphs of an unfinished push")
+        else:
+            token = f"{release.id}-{secrets.token_hex(4)}"
+            staging = {g: f"{layout.staging}{token}/{i}" for i, g in enumerate(release.graphs)}
+            merge_staging = f"{layout.staging}{token}/merge"
+        switched: bool | None = False
         try:
             with show.stage("upload the source graphs") as stage:
                 sizes = {g: 0 for g in release.graphs}
@@ -124,12 +137,19 @@ def push(release: ReleaseInfo, ends: Endpoints, *, progress: Progress | Callable
                                              merge_staging: release.triples})
                 stage.done(len(staging) + 1, "graphs")
             with show.stage("switch to the new release") as stage:
-                _update(client, ends, switch_update(layout, release, staging, merge_staging, sizes, previous),
-                        "switch to the new release")
+                try:
+                    _update(client, ends, switch_update(layout, release, staging, merge_staging, sizes, previous),
+                            "switch to the new release", timeout=None)
+                except PushError as exc:
+                    if not exc.answered:  # (the store may still be running it: leave everything be)
+                        switched = None
+                        raise PushError(f"{exc}; the store may still complete the switch: run the same push "
+                                        "again to see which release it holds", 3) from None
+                    raise
                 switched = True
                 stage.done(len(release.graphs), "graphs")
         finally:
-            if not switched:
+            if switched is False:
                 _drop_quietly(client, ends, [*staging.values(), merge_staging])
     return Pushed(release.id, release.triples, len(release.graphs), previous.release if previous else None,
                   time.perf_counter() - started)
@@ -140,11 +160,10 @@ def switch_update(layout: Layout, release: ReleaseInfo, staging: dict[str, str],
     """The one SPARQL Update request that replaces the release held by the staged one: drop every
     graph of the previous release, move each staging graph to its name, rewrite the marker."""
     ops = [f"DROP SILENT GRAPH <{g}>" for g in sorted(set(previous.graph_triples if previous else ()) - set(release.graphs))]
-    for name, staged in staging.items():
-        ops.append(f"DROP SILENT GRAPH <{name}>")
-        ops.append(f"MOVE SILENT GRAPH <{staged}> TO GRAPH <{name}>")
-    ops.append(f"DROP SILENT GRAPH <{layout.merge}>")
-    ops.append(f"MOVE SILENT GRAPH <{merge_staging}> TO GRAPH <{layout.merge}>")
+    for name, staged in [*staging.items(), (layout.merge, merge_staging)]:
+        if staged != name:  # (loaded in place when the store held no release)
+            ops.append(f"DROP SILENT GRAPH <{name}>")
+            ops.append(f"MOVE SILENT GRAPH <{staged}> TO GRAPH <{name}>")
     ops.append(f"DROP SILENT GRAPH <{layout.marker}>")
     now = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     m = f"<{layout.marker}>"
@@ -287,9 +306,9 @@ def _file(path: Path, size: int = 1 << 20) -> Iterator[bytes]:
             yield chunk
 
 
-def _update(client: httpx.Client, ends: Endpoints, update: str, what: str) -> None:
+def _update(client: httpx.Client, ends: Endpoints, update: str, what: str, **kwargs: object) -> None:
     _send(client, "POST", ends.update, what, content=update.encode(),
-          headers={"content-type": "application/sparql-update"})
+          headers={"content-type": "application/sparql-update"}, **kwargs)
 
 
 def _drop_quietly(client: httpx.Client, ends: Endpoints, graphs: list[str]) -> None:
@@ -314,9 +333,10 @@ def _send(client: httpx.Client, method: str, url: str, what: str, **kwargs: obje
     except httpx.ConnectError as exc:
         raise PushError(f"cannot reach the store at {url} to {what}: {exc or type(exc).__name__}") from None
     except httpx.TimeoutException:
-        raise PushError(f"the store at {url} did not answer in time to {what}", 3) from None
+        raise PushError(f"the store at {url} did not answer in time to {what}", 3, answered=False) from None
     except httpx.HTTPError as exc:
-        raise PushError(f"the request to {url} to {what} failed: {exc or type(exc).__name__}", 3) from None
+        raise PushError(f"the request to {url} to {what} failed: {exc or type(exc).__name__}", 3,
+                        answered=False) from None
     if response.status_code < 300:
         return response
     text = " ".join(response.text.split())[:400] or "no message"

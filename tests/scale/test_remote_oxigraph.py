@@ -281,7 +281,8 @@ def test_a_store_that_goes_down_is_a_readable_503(tmp_path: Path, release_dir: P
 # --- a push that fails --------------------------------------------------------------------------
 
 class _Fake(http.server.BaseHTTPRequestHandler):
-    """A store that answers the marker query (no release) and then refuses or rejects."""
+    """A store that answers the marker query (no release) and takes DROPs, then refuses (401) or
+    rejects (400) the data."""
 
     status = 401
     seen: list[bytes] = []
@@ -293,6 +294,8 @@ class _Fake(http.server.BaseHTTPRequestHandler):
         if b"query=" in body and b"identifier" in body and self.status != 401:
             data = json.dumps({"head": {"vars": ["release", "graph", "triples"]}, "results": {"bindings": []}})
             self._send(200, data.encode(), "application/sparql-results+json")
+        elif body.startswith(b"DROP SILENT") and self.status != 401:
+            self._send(200, b"", "text/plain")
         else:
             self._send(self.status, b"Bad request: not what this store takes", "text/plain")
 
@@ -351,6 +354,23 @@ def test_a_failed_push_leaves_the_store_as_it_was(oxigraph: Store, pushed: str, 
     assert failure.value.exit_code == 2 and "HTTP 404" in str(failure.value) and "--graph-store" in str(failure.value)
     assert quads_in(oxigraph) == before
     assert oxigraph.select(f"SELECT ?o WHERE {{ GRAPH <{Layout(BASE).marker}> {{ ?s ?p ?o }} }}") == marker
+
+
+def test_a_failed_first_push_leaves_an_empty_store(tmp_path: Path, release_dir: Path) -> None:
+    """Into a store holding no release the data go in place (no copy at the switch): a failure
+    there leaves no marker, so no service starts on it, and drops what was loaded."""
+    store = start_oxigraph(tmp_path / "store")
+    try:
+        with pytest.raises(PushError) as failure:
+            push_release(read_release(release_dir),
+                         endpoints(store.query, graph_store=store.query[:-len("query")] + "no-such-store"))
+        assert "HTTP 404" in str(failure.value)
+        assert quads_in(store) == 0
+        code, out, err = push(store.query, release_dir)
+        assert code == 0 and "pushed release" in out and "replacing" not in out
+        assert quads_in(store) > 0
+    finally:
+        store.stop()
 
 
 # --- a reader during a push -----------------------------------------------------------------------
