@@ -33,6 +33,7 @@ It writes ``void.ttl``, ``dcat.ttl``, ``dataset.jsonld``, ``sitemap.xml`` and ``
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import heapq
 import json
 import re
@@ -55,7 +56,7 @@ from .project import Project
 if TYPE_CHECKING:
     from .release import ReleaseFile
 
-__all__ = ["Descriptions", "FileEntry", "describe", "write_descriptions", "sitemap_xml", "sitemaps", "robots_txt",
+__all__ = ["Descriptions", "FileEntry", "Prepared", "describe", "prepare", "write_descriptions", "sitemap_xml", "sitemaps", "robots_txt",
            "jsonld_for_html", "serialize_turtle", "dataset_iri"]
 
 DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")  # open: rdflib's closed DCAT lacks DCAT 3 terms
@@ -182,10 +183,29 @@ def describe(project: Project, sources: Sources, files: Iterable[FileEntry], tri
 
 
 def _describe(project: Project, sources: Sources, files: Iterable[FileEntry], triples: int,
-              statistics: "Statistics | None") -> tuple["_Triples", "_Triples", dict]:
-    statistics = statistics or Statistics.of(project, sources)
-    facts = _Facts.of(project, sources, [_file(f) for f in files], triples, statistics)
+              statistics: "Statistics | Prepared | None") -> tuple["_Triples", "_Triples", dict]:
+    listed = [_file(f) for f in files]
+    if isinstance(statistics, Prepared):
+        facts = dataclasses.replace(statistics.facts, dumps=_dumps(project.dataset.release_name, listed))
+    else:
+        facts = _Facts.of(project, sources, listed, triples, statistics or Statistics.of(project, sources))
     return _void(facts), _dcat(facts), _schema(facts)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the descriptions say that does not depend on the release's files (counts, sources,
+    links, dates, the sitemap): made by :func:`prepare` while the last dumps are still being
+    written, then completed by :func:`write_descriptions` with the files' sizes and checksums."""
+
+    facts: "_Facts"
+    sitemaps: dict[str, str]
+
+
+def prepare(project: Project, sources: Sources, triples: int, statistics: "Statistics") -> Prepared:
+    """The file-independent part of the descriptions of ``sources`` (see :class:`Prepared`)."""
+    return Prepared(_Facts.of(project, sources, [], triples, statistics),
+                    sitemaps(project, sources, statistics=statistics))
 
 
 class _Triples:
@@ -215,7 +235,7 @@ class _Triples:
 
 
 def write_descriptions(folder: Path, project: Project, sources: Sources, files: Iterable[FileEntry],
-                       triples: int, statistics: "Statistics | None" = None) -> list[Path]:
+                       triples: int, statistics: "Statistics | Prepared | None" = None) -> list[Path]:
     """Write ``void.ttl``, ``dcat.ttl``, ``dataset.jsonld``, ``sitemap.xml`` (and, past 50,000 URLs,
     ``sitemap-<n>.xml``: see :func:`sitemaps`) and ``robots.txt`` into ``folder`` (byte-identical for
     the same input) and return their paths.
@@ -230,11 +250,12 @@ def write_descriptions(folder: Path, project: Project, sources: Sources, files: 
     statistics = statistics or Statistics.of(project, sources)
     void, dcat, schema = _describe(project, sources, files, triples, statistics)
     prefixes = _prefixes(sources)
+    pages = statistics.sitemaps if isinstance(statistics, Prepared) else sitemaps(project, sources, statistics=statistics)
     texts: dict[str, bytes] = {
         "void.ttl": serialize_turtle(void, _used(void, prefixes)),
         "dcat.ttl": serialize_turtle(dcat, _used(dcat, prefixes)),
         "dataset.jsonld": (json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
-        **{name: text.encode() for name, text in sitemaps(project, sources, statistics=statistics).items()},
+        **{name: text.encode() for name, text in pages.items()},
         "robots.txt": robots_txt(project).encode(),
     }
     paths = []
@@ -452,12 +473,7 @@ class _Facts:
            statistics: "Statistics") -> "_Facts":
         base = project.base
         name = project.dataset.release_name
-        dumps = []
-        for f in sorted(files, key=lambda f: f.name):
-            stem, _, rest = f.name.partition(".")
-            suffix, _, gz = rest.partition(".")
-            if stem == name and suffix in DUMP_FORMATS and gz in ("", "gz"):
-                dumps.append((f, suffix, gz == "gz"))
+        dumps = _dumps(name, files)
         st = statistics
         classes = Counter({c[1:-1].decode(): n for c, n in st.classes.items()})
         properties = {p[1:-1].decode(): (n, subjects, len(objects)) for p, (n, subjects, objects) in st.properties.items()}
@@ -903,6 +919,17 @@ def _schema(facts: _Facts) -> dict:
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+def _dumps(name: str, files: list[_File]) -> list[tuple[_File, str, bool]]:
+    """The whole-graph dumps among ``files``: (file, format suffix, gzip-compressed)."""
+    dumps = []
+    for f in sorted(files, key=lambda f: f.name):
+        stem, _, rest = f.name.partition(".")
+        suffix, _, gz = rest.partition(".")
+        if stem == name and suffix in DUMP_FORMATS and gz in ("", "gz"):
+            dumps.append((f, suffix, gz == "gz"))
+    return dumps
+
 
 def _file(entry: FileEntry) -> _File:
     if isinstance(entry, Mapping):

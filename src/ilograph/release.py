@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import ReleaseError, ValidationFailed
-from .catalog import Statistics, write_descriptions
+from .catalog import Statistics, prepare, write_descriptions
 from .jsonld import CompactWriter
 from .load import Sources, by_subject, from_rdflib, load, load_shape_sets, merge_unique, nquads, text_lines
 from .progress import Progress
@@ -417,6 +417,8 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
             (folder / "context.jsonld").write_text(json.dumps(context, indent=2, sort_keys=True) + "\n",
                                                    encoding="utf-8")
             finish(folder / "context.jsonld")
+            with progress.stage("dataset descriptions: counts, sources, links, sitemap"):
+                prepared = prepare(project, sources, triples, statistics)
             with progress.stage(f"write {', '.join(p.name for p, _ in others)} (second process)") as stage:
                 stage.background_seconds = worker.wait()
                 stage.done(triples)
@@ -451,7 +453,7 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
         pool.shutdown(wait=True, cancel_futures=True)
     listed = sorted(entries.values(), key=lambda e: e.name)
     with progress.stage("dataset descriptions (VoID, DCAT, schema.org)"):
-        described = write_descriptions(folder, project, sources, listed, triples, statistics)
+        described = write_descriptions(folder, project, sources, listed, triples, prepared)
         listed = sorted(listed + [_entry(p) for p in described], key=lambda e: e.name)
     manifest = {
         "dataset": {"base": project.base, "title": project.dataset.title, "version": project.dataset.version},
