@@ -477,19 +477,21 @@ def parse_ntriples(path: Path, base: str) -> tuple[bytes, dict[str, str]]:
 
 _BOM = b"\xef\xbb\xbf"
 #: a control character XML 1.0 cannot hold, as a byte or as a Turtle escape (\u000B, \U0000000B)
-_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]"
-                      rb"|(?<!\\)(?:\\\\)*\\(?:u|U0000)00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])")
+#: (and the non-characters U+FFFE and U+FFFF, which XML excludes too)
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
+                      rb"|(?<!\\)(?:\\\\)*\\(?:u|U0000)(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])|[fF]{3}[eEfF])")
 
 
 def check_characters(path: Path) -> None:
     """Refuse a Turtle or N-Triples file holding a control character other than tab and line ends
-    (a NUL byte, for instance): Turtle accepts one inside a string, but RDF/XML and HTML cannot carry
-    it, so the release would be broken. Raises :class:`LoadError` at its line and column."""
+    (a NUL byte, for instance) or the non-character U+FFFE or U+FFFF, as a byte or as an escape:
+    Turtle accepts one inside a string, but RDF/XML and HTML cannot carry it, so the release would
+    be broken. Raises :class:`LoadError` at its line and column."""
     line, tail = 1, b""
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
             for m in _CONTROL.finditer(block):
-                escaped = len(m.group()) > 1
+                escaped = m.group().startswith(b"\\")
                 before = block[:m.end() - len(m.group().lstrip(b"\\")) - 1] if escaped else block[:m.start()]
                 start = before.rfind(b"\n") + 1
                 text = before[start:] if start else tail + before
@@ -500,10 +502,10 @@ def check_characters(path: Path) -> None:
                 tail = block[block.rfind(b"\n") + 1:] if b"\n" in block else tail + block
                 continue
             column = len(text.decode("utf-8", "replace")) + 1
-            token = m.group().lstrip(b"\\")
-            code = int(token[-2:], 16) if len(token) > 1 else token[0]
+            code = int(m.group().lstrip(b"\\")[1:], 16) if escaped else ord(m.group().decode("utf-8"))
             name = {0: " (a NUL byte)", 0x1b: " (escape)", 0x0c: " (form feed)"}.get(code, "")
-            raise LoadError(path, f"the file holds the control character U+{code:04X}{name}, which RDF/XML "
+            kind = "control character" if code < 0x20 else "non-character"
+            raise LoadError(path, f"the file holds the {kind} U+{code:04X}{name}, which RDF/XML "
                             "and HTML cannot carry", line + before.count(b"\n"), column,
                             "delete it (it was pasted by accident, or the file is not text)")
 
