@@ -199,7 +199,7 @@ def write_answer(data: bytes, job: Job) -> Answer:
 def syntax_answer(message: str) -> Answer:
     """A remote 400 as a syntax error with its place, line numbers counted in the query as sent
     to us (the ``BASE`` line added before it is taken off)."""
-    text = message.strip()
+    text = message.split("\nSPARQL query:", 1)[0].strip()  # (Virtuoso then repeats the query, BASE line and all)
     m = _OXIGRAPH_AT.match(text)
     if m:
         return Answer(error="syntax", message=text[m.end():], line=max(int(m.group(1)) - 1, 1),

@@ -123,3 +123,17 @@ def test_an_update_request_is_not_all_or_nothing_on_virtuoso(virtuoso: Store) ->
     assert r.status_code >= 400  # the CREATE fails: the graph exists
     left = virtuoso.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}graph/test-a> {{ ?s ?p ?o }} }}")
     assert int(left[0]["n"]) == 1  # ... and the INSERT before it was kept
+
+
+def test_a_syntax_error_says_where(remote: Server) -> None:
+    r = httpx.post(remote.url + "/sparql", data={"query": "SELECT *\nWHERE { ?s ?p ?o . FILTER(?x = ) }"}, timeout=30)
+    assert r.status_code == 400 and "line 2" in r.text and "syntax error at ')'" in r.text
+    assert "BASE" not in r.text and "Traceback" not in r.text
+
+
+def test_refusals_never_reach_virtuoso(remote: Server, virtuoso: Store) -> None:
+    before = virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    for data, status in (({"update": "CLEAR ALL"}, 403), ({"query": "DROP ALL"}, 403),
+                         ({"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"}, 400)):
+        assert httpx.post(remote.url + "/sparql", data=data, timeout=30).status_code == status
+    assert virtuoso.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }") == before
