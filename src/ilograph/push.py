@@ -28,11 +28,11 @@ from __future__ import annotations
 import secrets
 import tempfile
 import time
-from itertools import groupby
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import httpx
 import pyoxigraph as ox
@@ -103,7 +103,7 @@ def push(release: ReleaseInfo, ends: Endpoints, *, progress: Progress | Callable
     layout = Layout(release.base)
     clash = set(layout.reserved()) & set(release.graphs)
     if clash or any(g.startswith(layout.staging) for g in release.graphs):
-        raise PushError(f"the release has a graph named {sorted(clash)[0] if clash else layout.staging + '...'}, "
+        raise PushError(f"the release has a graph named {min(clash) if clash else layout.staging + '...'}, "
                         "a name ilograph keeps for its own use in a remote store; rename that source file")
     timeout = httpx.Timeout(600.0, connect=10.0)
     with httpx.Client(timeout=timeout, transport=transport, follow_redirects=False) as client:
@@ -165,7 +165,7 @@ def switch_update(layout: Layout, release: ReleaseInfo, staging: dict[str, str],
             ops.append(f"DROP SILENT GRAPH <{name}>")
             ops.append(f"MOVE SILENT GRAPH <{staged}> TO GRAPH <{name}>")
     ops.append(f"DROP SILENT GRAPH <{layout.marker}>")
-    now = datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    now = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     m = f"<{layout.marker}>"
     facts = [f'{m} <{DCTERMS}identifier> "{release.id}" .',
              f'{m} <{DCTERMS}modified> "{now}"^^<http://www.w3.org/2001/XMLSchema#dateTime> .',

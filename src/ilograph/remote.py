@@ -25,9 +25,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from io import BytesIO
-from typing import Iterator
 from urllib.parse import urlencode
 
 import httpx
@@ -283,7 +283,7 @@ class RemoteStore:
             self._waiting += 1
             try:
                 await asyncio.wait_for(self._slots.acquire(), max(deadline - loop.time(), 0.001))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise Overloaded(f"every connection to the SPARQL store stayed busy for {self.timeout:g} s") from None
             finally:
                 self._waiting -= 1
@@ -292,7 +292,7 @@ class RemoteStore:
         try:
             try:
                 data = await asyncio.wait_for(self._fetch(job), max(deadline - loop.time(), 0.001))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise QueryTimeout(f"the query ran longer than the limit of {self.timeout:g} s and was "
                                    "abandoned") from None
         finally:

@@ -16,9 +16,10 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -194,8 +195,8 @@ def test_datasets_are_the_release_graphs(remote: Server, embedded: Server, relea
              (count, {"named-graph-uri": f"{BASE}graph/sources"}),
              (enumerate_graphs, {"named-graph-uri": f"{BASE}graph/sources"}),
              (f"SELECT (COUNT(*) AS ?n) FROM <{BASE}graph/sources> WHERE {{ ?s ?p ?o }}", {}),
-             (f"SELECT ?g (COUNT(*) AS ?n) FROM NAMED <{BASE}graph/sources> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} "
-              "GROUP BY ?g", {}),
+             ((f"SELECT ?g (COUNT(*) AS ?n) FROM NAMED <{BASE}graph/sources> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }} "
+               "GROUP BY ?g"), {}),
              (count, {"default-graph-uri": f"{BASE}graph/not-in-the-release"})]
     for query, params in cases:
         mine, theirs = sparql(remote, query, format="csv", **params), sparql(embedded, query, format="csv", **params)
@@ -285,7 +286,7 @@ class _Fake(http.server.BaseHTTPRequestHandler):
     rejects (400) the data."""
 
     status = 401
-    seen: list[bytes] = []
+    seen: ClassVar[list[bytes]] = []
 
     def _answer(self) -> None:
         size = int(self.headers.get("content-length") or 0)
@@ -367,7 +368,7 @@ def test_a_failed_first_push_leaves_an_empty_store(tmp_path: Path, release_dir: 
         assert "HTTP 404" in str(failure.value)
         assert quads_in(store) == 0
         code, out, err = push(store.query, release_dir)
-        assert code == 0 and "pushed release" in out and "replacing" not in out
+        assert code == 0 and "pushed release" in out and "replacing" not in out, err
         assert quads_in(store) > 0
     finally:
         store.stop()
@@ -422,7 +423,7 @@ def test_a_reader_sees_one_release_or_the_other_during_a_push(tmp_path: Path, re
         while not answers and thread.is_alive():
             time.sleep(0.01)
         try:
-            code, out, err = push(store.query, project_b / "dist", "-q", project=project_b)
+            code, _, err = push(store.query, project_b / "dist", "-q", project=project_b)
         finally:
             done.set()
             thread.join(30)

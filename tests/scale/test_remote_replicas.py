@@ -8,8 +8,7 @@ another replica said."""
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest

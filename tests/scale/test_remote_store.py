@@ -11,8 +11,8 @@ import http.server
 import json
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -33,7 +33,7 @@ class Service(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     sent: dict[str, int]
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"])).decode()
         if "identifier" in body:
             data = json.dumps({"head": {"vars": ["release", "graph", "triples"]}, "results": {"bindings": [
@@ -152,8 +152,8 @@ def test_more_jobs_than_connections_and_queue_are_refused(service) -> None:
 
 
 def test_a_store_that_is_not_there(tmp_path: Path) -> None:
-    from tests.web.conftest import free_port
     from ilograph.remote import StoreUnavailable
+    from tests.web.conftest import free_port
 
     url = f"http://127.0.0.1:{free_port()}/sparql"
     with pytest.raises(StoreUnavailable) as failure:

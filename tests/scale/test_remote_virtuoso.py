@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -87,11 +86,11 @@ def test_push_loads_every_graph(pushed: str, virtuoso: Store, release) -> None:
 #: Answers where Virtuoso differs from the expected results beyond the datatypes above: the reason,
 #: and whether every run shows it (then the xfail is strict: it fails once Virtuoso answers right).
 KNOWN = {
-    "cq-09-copac-chairmanships": ("Virtuoso writes the xsd:boolean true as \"1\" and the xsd:duration P2Y as \"24\" "
-                                  "(a number of months, not a lexical form of xsd:duration)", True),
-    "cq-23-sources-per-resource": ("Virtuoso gives the 'About us' page a ?date from OPTIONAL { ?doc dcterms:date "
-                                   "?date } though the data give it none, in some runs and not others (a wrong "
-                                   "answer to OPTIONAL under GROUP BY)", False),
+    "cq-09-copac-chairmanships": (("Virtuoso writes the xsd:boolean true as \"1\" and the xsd:duration P2Y as "
+                                   "\"24\" (a number of months, not a lexical form of xsd:duration)"), True),
+    "cq-23-sources-per-resource": (("Virtuoso gives the 'About us' page a ?date from OPTIONAL { ?doc dcterms:date "
+                                    "?date } though the data give it none, in some runs and not others (a wrong "
+                                    "answer to OPTIONAL under GROUP BY)"), False),
 }
 
 
