@@ -258,6 +258,8 @@ def test_serve_refuses_a_store_without_the_release(tmp_path: Path, release_dir: 
     code, _, err = run_cli("serve", "--project", str(ROOT), "--out", str(release_dir), "--port", str(free_port()),
                            "--store-url", f"http://127.0.0.1:{free_port()}/query")
     assert code == 2 and "cannot be reached" in err and "Traceback" not in err
+    code, _, err = run_cli("serve", "--project", str(ROOT), "--store", str(tmp_path / "s"), "--store-url", empty.query)
+    assert code == 2 and "not both" in err
 
 
 def test_a_store_that_goes_down_is_a_readable_503(tmp_path: Path, release_dir: Path) -> None:
