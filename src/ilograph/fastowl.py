@@ -34,7 +34,7 @@ import rdflib
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
-from .fastshacl import Mirror, mirror_of
+from .fastshacl import Mirror, is_sources, mirror_of
 
 __all__ = ["OwlOutcome", "check", "reference", "SPARQL", "OWLRL"]
 
@@ -80,8 +80,14 @@ def check(data: Any, kinds: Iterable[str] = ("ontology", "data")) -> OwlOutcome:
     """OWL RL consistency of ``data`` (Sources, an rdflib Graph, quads or a fastshacl Mirror)."""
     clock = time.perf_counter
     t0 = clock()
-    mirror = mirror_of(data, kinds)
-    timings = {"mirror": clock() - t0}
+    if is_sources(data):
+        with Mirror.borrowed(data, kinds) as mirror:
+            return _check(mirror, {"mirror": clock() - t0})
+    return _check(mirror_of(data, kinds), {"mirror": clock() - t0})
+
+
+def _check(mirror: Mirror, timings: dict[str, float]) -> OwlOutcome:
+    clock = time.perf_counter
     t0 = clock()
     predicates = [URIRef(r["p"].value) for r in mirror.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]
     why = _unsupported(mirror, predicates)

@@ -59,6 +59,7 @@ _NS = "urn:x-ilograph-fastshacl:"
 SURROGATE = _NS + "dt:"    # a literal rdflib accepts but pyoxigraph's Store would rewrite
 _SCRATCH = ox.NamedNode(_NS + "scratch")
 _ILL = ox.NamedNode(_NS + "ill")  # the triples whose literal object rdflib flags ill-typed
+_EXACT = ox.NamedNode(_NS + "exact")  # a borrowed store's typed literals, in their exact form
 _FOCUS = ox.NamedNode(_NS + "focus")
 _XSD_STRING = str(XSD.string)
 _RDF_LANGSTRING = str(RDF.langString)
@@ -214,6 +215,20 @@ def _oxigraph_keeps(pairs: Sequence[tuple[str, str]]) -> list[bool]:
     return kept
 
 
+def _oxigraph_forms(pairs: Sequence[tuple[str, str]]) -> list[ox.Literal]:
+    """For each (lexical form, datatype), the literal a pyoxigraph Store holds for it."""
+    if not pairs:
+        return []
+    store = ox.Store()
+    p = ox.NamedNode(_NS + "p")
+    store.extend([ox.Quad(ox.BlankNode(f"b{i}"), p, ox.Literal(lex, datatype=ox.NamedNode(dt)))
+                  for i, (lex, dt) in enumerate(pairs)])
+    forms: list[Any] = [None] * len(pairs)
+    for q in store:
+        forms[int(q.subject.value[1:])] = q.object
+    return forms
+
+
 @contextmanager
 def _quiet_rdflib() -> Iterator[None]:
     """rdflib logs every lexical form it cannot convert; checking ill-typed literals is not an error."""
@@ -332,6 +347,83 @@ class Mirror:
         self.store.extend(quads)
         if ill:
             self.store.extend(ill)
+
+    @classmethod
+    @contextmanager
+    def borrowed(cls, sources: "Sources", kinds: Iterable[str] = ("ontology", "data")) -> Iterator["Mirror"]:
+        """The loaded sources' own store, made exact for the time of the ``with`` block.
+
+        No copy of the data: the few triples whose typed literal the store keeps in another form
+        than rdflib (``"5"^^xsd:positiveInteger`` stored as ``"5"^^xsd:integer``) are swapped for
+        their exact form, and swapped back on exit (also on error). Only the typed literals are read
+        from ``sources.dataset``, by predicate. When ``kinds`` leaves out some loaded files, the
+        store holds more than asked: the data is copied instead (:meth:`from_sources`)."""
+        kinds = tuple(kinds)
+        if any(f.kind not in kinds for f in sources.files):
+            yield cls.from_sources(sources, kinds)
+            return
+        m = cls()
+        m.store = sources.store
+        m._rdflib_factory = lambda: sources.to_rdflib(kinds)
+        removed = m._swap_in(sources)
+        try:
+            yield m
+        finally:
+            m._swap_out(removed)
+
+    def _swap_in(self, sources: "Sources") -> list[ox.Quad]:
+        """Put the exact form of the data's typed literals into the (shared) store; return the
+        quads taken out of it."""
+        store, dataset = self.store, sources.dataset
+        order = {f.graph: i for i, f in enumerate(sources.files)}
+        typed_predicates = [r[0] for r in store.query(
+            f"SELECT DISTINCT ?p WHERE {{ ?s ?p ?o FILTER(isLiteral(?o) && LANG(?o) = \"\" "
+            f"&& !sameTerm(DATATYPE(?o), <{_XSD_STRING}>)) }}", use_default_graph_as_union=True)]
+        Lit = ox.Literal
+        typed: list[tuple[int, ox.Quad, tuple[str, str]]] = []
+        for p in typed_predicates:
+            for q in dataset.quads_for_predicate(p):
+                o = q.object
+                if type(o) is Lit and not o.language and o.datatype.value != _XSD_STRING:
+                    g = order.get(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
+                    if g is not None:
+                        typed.append((g, q, (o.value, o.datatype.value)))
+        typed.sort(key=lambda t: t[0])  # file order (rdflib keeps the first object added of a triple)
+        keys = list(dict.fromkeys(k for _, _, k in typed))
+        self._prepare([k for k in keys if k not in self._encoded])
+        canonical = dict(zip(keys, _oxigraph_forms(keys)))
+        encoded, ill_keys = self._encoded, self._ill
+        exact_here = {(q.subject, q.predicate, encoded[k], q.graph_name) for _, q, k in typed
+                      if encoded[k] == canonical[k]}
+        ill_terms = {encoded[k] for k in keys if k in ill_keys}
+        removed: dict[ox.Quad, None] = {}
+        added: list[ox.Quad] = []
+        first: dict[tuple, bool] = {}
+        special: set[str] = set()
+        for _, q, k in typed:
+            e = encoded[k]
+            if e != canonical[k]:
+                c = canonical[k]
+                if (q.subject, q.predicate, c, q.graph_name) not in exact_here:
+                    removed[ox.Quad(q.subject, q.predicate, c, q.graph_name)] = None
+                added.append(ox.Quad(q.subject, q.predicate, e, _EXACT))
+                if e.datatype.value.startswith(SURROGATE):
+                    special.add(q.predicate.value)
+            if ill_terms and e in ill_terms:
+                first.setdefault((q.subject, q.predicate, e), k in ill_keys)
+        ill = [ox.Quad(s, p, o, _ILL) for (s, p, o), is_ill in first.items() if is_ill]
+        self.ill_count = len(ill)
+        special.update(q.predicate.value for q in ill)
+        self.surrogate_predicates = special
+        for q in removed:
+            store.remove(q)
+        store.extend(added + ill)
+        return list(removed)
+
+    def _swap_out(self, removed: list[ox.Quad]) -> None:
+        self.store.remove_graph(_EXACT)
+        self.store.remove_graph(_ILL)
+        self.store.extend(removed)
 
     def _prepare(self, keys: list[tuple[str, str]]) -> None:
         """Decide the stored form of typed literals (lexical form, datatype) as written."""
@@ -490,6 +582,8 @@ class Check:
     vp: str = ""               # the value pattern ?this -> ?v (property shapes)
     sparql: Any = None         # sparql: _SparqlConstraint
     top: Any = None            # the top-level shape node this check belongs to
+    cond: str | None = None    # rows: true when a value conforms (the query keeps the values where it is
+                               # false); the checks of one focus set and value pattern run as one query
 
 
 @dataclass
@@ -737,20 +831,21 @@ class _Compiler:
             name = type(c).__name__
             iri = c.shacl_constraint_component
             def add(kind: str, query: str = "", value: bool = True, sparql: Any = None,
-                    comp: URIRef = iri, c: Any = c) -> None:
+                    comp: URIRef = iri, c: Any = c, cond: str | None = None) -> None:
                 var = ("v" if re.match(r"SELECT (DISTINCT )?\?this \?v\b", query) else "this") if value else None
                 checks.append(Check(shape=shape, component=c, component_iri=comp, focus=focus, kind=kind,
-                                    query=query, value=var, sparql=sparql, vp=vp))
+                                    query=query, value=var, sparql=sparql, vp=vp, cond=cond))
             if name == "ClassConstraintComponent":
                 for cls in c.class_rules:
-                    add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} FILTER(!({self.cond_class(cls, v)})) }}"
+                    cond = self.cond_class(cls, v)
+                    add("rows", f"SELECT DISTINCT ?this ?v WHERE {{ {F} {vp} FILTER(!({cond})) }}"
                         if shape.is_property_shape else
-                        f"SELECT DISTINCT ?this WHERE {{ {F} FILTER(!({self.cond_class(cls, v)})) }}")
+                        f"SELECT DISTINCT ?this WHERE {{ {F} FILTER(!({cond})) }}", cond=cond)
             elif name in ("DatatypeConstraintComponent", "NodeKindConstraintComponent", "InConstraintComponent",
                           "LanguageInConstraintComponent", "MinLengthConstraintComponent",
                           "MaxLengthConstraintComponent"):
                 cond = self.value_cond(c, v, ctx)
-                add("rows", self.value_query(F, vp, v, cond))
+                add("rows", self.value_query(F, vp, v, cond), cond=cond)
             elif name in ("MinCountConstraintComponent", "MaxCountConstraintComponent"):
                 path = self.path(shape.path())
                 if name == "MinCountConstraintComponent":
@@ -813,7 +908,7 @@ class _Compiler:
                     if cond is None:
                         continue
                     add("rows", self.value_query(F, vp, v, cond) if shape.is_property_shape else
-                        f"SELECT ?this WHERE {{ {F} FILTER(!({cond})) }}")
+                        f"SELECT ?this WHERE {{ {F} FILTER(!({cond})) }}", cond=cond)
             elif name == "QualifiedValueShapeConstraintComponent":
                 if c.is_disjoint:
                     raise Unsupported("sh:qualifiedValueShapesDisjoint")
@@ -1478,7 +1573,7 @@ def mirror_of(data: Any, kinds: Iterable[str] = ("ontology", "data")) -> Mirror:
         return data
     if isinstance(data, rdflib.Graph):
         return Mirror.from_rdflib(data)
-    if hasattr(data, "dataset") and hasattr(data, "files"):
+    if is_sources(data):
         return Mirror.from_sources(data, kinds)
     if isinstance(data, ox.Store):
         raise TypeError("a pyoxigraph Store compares literals by value and loses datatypes: "
@@ -1486,13 +1581,26 @@ def mirror_of(data: Any, kinds: Iterable[str] = ("ontology", "data")) -> Mirror:
     return Mirror.from_quads(data)
 
 
+def is_sources(data: Any) -> bool:
+    return hasattr(data, "dataset") and hasattr(data, "files") and hasattr(data, "store")
+
+
 def execute(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) -> Outcome:
+    """Validate ``data`` (as for :func:`run`) and say how: engines, reasons, timings. Loaded
+    :class:`~ilograph.load.Sources` are validated in their own store (:meth:`Mirror.borrowed`)."""
     import time
     clock = time.perf_counter
-    timings: dict[str, float] = {}
     t0 = clock()
+    if is_sources(data):
+        with Mirror.borrowed(data, kinds) as mirror:
+            return _execute(plan, mirror, {"mirror": clock() - t0})
     mirror = mirror_of(data, kinds)
-    timings["mirror"] = clock() - t0
+    return _execute(plan, mirror, {"mirror": clock() - t0})
+
+
+def _execute(plan: Plan, mirror: Mirror, timings: dict[str, float]) -> Outcome:
+    import time
+    clock = time.perf_counter
 
     t0 = clock()
     reasons = {plan.key(n): why for n, why in plan.fallback.items()}
@@ -1524,10 +1632,11 @@ def execute(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) 
     runner = _Runner(plan, mirror)
     results: list[Result] = []
     per_check = []
-    for c in checks:
+    for group in _groups(checks):
         t1 = clock()
-        results.extend(runner.check(c))
-        per_check.append((clock() - t1, plan.key(c.shape.node), c.component_iri.split("#")[-1]))
+        results.extend(runner.check(group[0]) if len(group) == 1 else runner.combined(group))
+        per_check.append((clock() - t1, plan.key(group[0].shape.node),
+                          "+".join(c.component_iri.split("#")[-1] for c in group)))
     timings["sparql"] = clock() - t0
     if stored:
         mirror.store.remove_graph(_SCRATCH)
@@ -1543,6 +1652,23 @@ def execute(plan: Plan, data: Any, kinds: Iterable[str] = ("ontology", "data")) 
                    slowest=sorted(per_check, reverse=True)[:20])
 
 
+def _groups(checks: list[Check]) -> list[list[Check]]:
+    """The checks in groups run by one query: value-wise checks (``cond``) of one focus set and
+    one value pattern (a property shape's constraints on its values are read in one pass)."""
+    groups: dict[tuple, list[Check]] = {}
+    out: list[list[Check]] = []
+    for c in checks:
+        if c.kind == "rows" and c.cond is not None:
+            key = (c.focus.key, c.vp, c.value)
+            if key not in groups:
+                groups[key] = []
+                out.append(groups[key])
+            groups[key].append(c)
+        else:
+            out.append([c])
+    return out
+
+
 class _Runner:
     def __init__(self, plan: Plan, mirror: Mirror) -> None:
         self.plan = plan
@@ -1550,10 +1676,10 @@ class _Runner:
         self.ns = mirror.namespace_graph()
         self.dummy = URIRef(_NS + "focus-node")
 
-    def text(self, c: Check) -> str:
+    def text(self, c: Check | str) -> str:
         """The query of a check, its placeholders resolved for this mirror: the subclasses of a
         class, and whether a literal reached through a triple is ill-typed."""
-        q = _resolve_classes(c.query, self.mirror)
+        q = _resolve_classes(c if isinstance(c, str) else c.query, self.mirror)
         if "__ILL__" not in q:
             return q
         if not self.mirror.ill_count:
@@ -1576,6 +1702,28 @@ class _Runner:
         if c.kind == "python":
             return self.python(c)
         return self.sparql(c)
+
+    def combined(self, group: list[Check]) -> list[Result]:
+        """Value-wise checks of one focus set and value pattern, in one query: each row is a value
+        failing at least one of them, with a flag per check."""
+        first = group[0]
+        flags = " ".join(f"?_b{i}" for i in range(len(group)))
+        binds = " ".join(f"BIND(!({c.cond}) AS ?_b{i})" for i, c in enumerate(group))
+        F = first.focus.pattern()
+        if first.value == "v":
+            q = f"SELECT DISTINCT ?this ?v {flags} WHERE {{ {F} {first.vp} {binds} FILTER({' || '.join(flags.split())}) }}"
+        else:
+            q = f"SELECT ?this {flags} WHERE {{ {F} {binds} FILTER({' || '.join(flags.split())}) }}"
+        out = []
+        decode = self.mirror.decode
+        true = ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean)))
+        for row in self.mirror.query(self.text(q)):
+            f = decode(row["this"])
+            v = decode(row["v"]) if first.value == "v" else f
+            for i, c in enumerate(group):
+                if row[f"_b{i}"] == true:
+                    out.append(self.result(c, f, v))
+        return out
 
     def python(self, c: Check) -> list[Result]:
         values = [self.mirror.decode(r[0]) for r in self.mirror.query(self.text(c))]

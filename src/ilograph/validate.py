@@ -19,7 +19,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SH, DefinedNamespace
 import rdflib.namespace as rdflib_namespaces
 
-from .load import ShapeSets, Sources, from_rdflib
+from .load import ShapeSets, SourceFile, Sources, from_rdflib
 
 VIOLATION, WARNING, INFO = "Violation", "Warning", "Info"
 _STANDARD = {"rdf": str(RDF), "rdfs": str(RDFS), "owl": str(OWL), "sh": str(SH),
@@ -109,37 +109,31 @@ def check_vocabulary(sources: Sources) -> list[Finding]:
     prefixes = sources.prefixes()
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for f in sources.files:
-        if f.kind != "data":
-            continue
-        for q in sources.store.quads_for_pattern(None, None, None, ox.NamedNode(f.graph)):
-            used = [("predicate", q.predicate.value)]
-            if q.predicate.value == str(RDF.type) and isinstance(q.object, ox.NamedNode):
-                used.append(("class", q.object.value))
-            for role, iri in used:
-                if iri in declared or (f.graph, iri) in seen:
+    for f, used in _terms_used(sources):
+        for role, iri in used:
+            if iri in declared or (f.graph, iri) in seen:
+                continue
+            ns, local = _split(iri)
+            if ns in standard and local in standard[ns]:
+                continue
+            if ns not in standard and ns not in own_namespaces:
+                if role == "class" and _is_typed_as_class(sources, iri):
                     continue
-                ns, local = _split(iri)
-                if ns in standard and local in standard[ns]:
-                    continue
-                if ns not in standard and ns not in own_namespaces:
-                    if role == "class" and _is_typed_as_class(sources, iri):
-                        continue
-                seen.add((f.graph, iri))
-                candidates = sorted(declared | {n + l for n, ls in standard.items() if n == ns for l in ls})
-                close = difflib.get_close_matches(iri, candidates, n=1, cutoff=0.85)
-                if close:
-                    hint = f"did you mean {_short(close[0], prefixes)}?"
-                elif ns in standard or ns in own_namespaces:
-                    hint = f"{_short(ns, prefixes)} has no term {local!r}: check the spelling, or declare it in ontology/"
-                else:
-                    hint = f"declare {_short(iri, prefixes)} in ontology/ (with a label and a definition), or use a term of a standard vocabulary"
-                line = sources.positions.line(f, iri)
-                findings.append(Finding(
-                    severity=VIOLATION, focus=iri, engine="vocabulary",
-                    message=f"unknown {role} {_short(iri, prefixes)}: it is not declared in ontology/ "
-                            f"nor a term of a known standard vocabulary",
-                    file=_rel(sources, f.path), line=line, hint=hint))
+            seen.add((f.graph, iri))
+            candidates = sorted(declared | {n + l for n, ls in standard.items() if n == ns for l in ls})
+            close = difflib.get_close_matches(iri, candidates, n=1, cutoff=0.85)
+            if close:
+                hint = f"did you mean {_short(close[0], prefixes)}?"
+            elif ns in standard or ns in own_namespaces:
+                hint = f"{_short(ns, prefixes)} has no term {local!r}: check the spelling, or declare it in ontology/"
+            else:
+                hint = f"declare {_short(iri, prefixes)} in ontology/ (with a label and a definition), or use a term of a standard vocabulary"
+            line = sources.positions.line(f, iri)
+            findings.append(Finding(
+                severity=VIOLATION, focus=iri, engine="vocabulary",
+                message=f"unknown {role} {_short(iri, prefixes)}: it is not declared in ontology/ "
+                        f"nor a term of a known standard vocabulary",
+                file=_rel(sources, f.path), line=line, hint=hint))
     return findings
 
 
@@ -203,6 +197,19 @@ def _literal_line(sources: Sources, src, focus: ox.NamedNode | ox.BlankNode, lit
             if needle in lines[i] and "^^" in lines[i]:
                 return i + 1
     return start
+
+
+def _terms_used(sources: Sources) -> list[tuple[SourceFile, list[tuple[str, str]]]]:
+    """For each data file, the predicates and the classes (objects of rdf:type) it uses, found by
+    two queries (one pass over the store in Rust instead of every quad in Python)."""
+    used: dict[str, list[tuple[str, str]]] = {f.graph: [] for f in sources.files if f.kind == "data"}
+    for r in sources.store.query("SELECT DISTINCT ?g ?p WHERE { GRAPH ?g { ?s ?p ?o } }"):
+        if r[0].value in used:
+            used[r[0].value].append(("predicate", r[1].value))
+    for r in sources.store.query(f"SELECT DISTINCT ?g ?c WHERE {{ GRAPH ?g {{ ?s <{RDF.type}> ?c }} FILTER(isIRI(?c)) }}"):
+        if r[0].value in used:
+            used[r[0].value].append(("class", r[1].value))
+    return [(f, sorted(used[f.graph], key=lambda u: (u[0] != "predicate", u[1]))) for f in sources.files if f.kind == "data"]
 
 
 def _is_typed_as_class(sources: Sources, iri: str) -> bool:
@@ -457,17 +464,19 @@ def run_fast(sources: Sources, shapes: ShapeSets) -> tuple[list[Finding], dict[s
 
     findings: list[Finding] = []
     engines: dict[str, str] = {}
-    mirror = fastshacl.mirror_of(sources, ("ontology", "data"))
-    for graph, data in ((shapes.data, mirror), (shapes.ontology, None)):
-        if len(graph) == 0:
-            continue
-        plan = fastshacl.compile_shapes(graph)
-        outcome = fastshacl.execute(plan, data if data is not None else sources, ("ontology",) if data is None else ("ontology", "data"))
+    outcomes = []
+    with fastshacl.Mirror.borrowed(sources, ("ontology", "data")) as mirror:
+        if len(shapes.data):
+            outcomes.append((shapes.data, fastshacl.execute(fastshacl.compile_shapes(shapes.data), mirror)))
+        owl = fastowl.check(mirror)
+    if len(shapes.ontology):
+        plan = fastshacl.compile_shapes(shapes.ontology)
+        outcomes.append((shapes.ontology, fastshacl.execute(plan, sources, ("ontology",))))
+    for graph, outcome in outcomes:
         engines.update({f"shape {k}": v for k, v in outcome.engines.items()})
         for r in outcome.results:
             findings.append(_finding(sources, graph, r.focus, r.path, r.value, r.component, r.source_shape,
                                      r.severity, r.message, "pyshacl" if r.engine == fastshacl.PYSHACL else "sparql"))
-    owl = fastowl.check(mirror)
     engines["OWL RL consistency"] = owl.engine
     findings += owl_findings(sources, owl.messages, "owlrl" if owl.engine == fastowl.OWLRL else "sparql")
     return findings, engines
