@@ -89,7 +89,8 @@ def check(data: Any, kinds: Iterable[str] = ("ontology", "data")) -> OwlOutcome:
 def _check(mirror: Mirror, timings: dict[str, float]) -> OwlOutcome:
     clock = time.perf_counter
     t0 = clock()
-    predicates = [URIRef(r["p"].value) for r in mirror.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]
+    predicates = [URIRef(p) for p in mirror.predicates] if mirror.predicates is not None else [
+        URIRef(r["p"].value) for r in mirror.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]
     why = _unsupported(mirror, predicates)
     if why:
         messages = reference(mirror.rdflib_graph())
@@ -182,6 +183,8 @@ class _Checker:
     def literals(self) -> list[Literal]:
         """The distinct literals that have a datatype for rdflib (not plain, not language-tagged),
         read once: owlrl types them with their datatype (dt-type2) and checks their lexical form."""
+        if self._literals is None and self.m.typed_literals is not None:
+            self._literals = [self.m.decode(o) for o in self.m.typed_literals]
         if self._literals is None:
             self._literals = [self.m.decode(r["o"]) for r in self.m.query(
                 "SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isLiteral(?o) && LANG(?o) = \"\" "

@@ -240,6 +240,27 @@ def _quiet_rdflib() -> Iterator[None]:
         logger.level = level
 
 
+@dataclass
+class Profile:
+    """What a store holds, from one pass over it: the predicates of each named graph, and the
+    predicates with a typed literal object (neither a string nor language-tagged)."""
+
+    predicates: dict[str, set[str]]
+    typed: set[str]
+
+
+def profile(store: ox.Store) -> Profile:
+    """One query over every quad of ``store`` (shared by the vocabulary check, the exact view of
+    the literals and the OWL RL checks)."""
+    predicates: dict[str, set[str]] = defaultdict(set)
+    typed: set[str] = set()
+    for g, p, dt in store.query("SELECT DISTINCT ?g ?p (DATATYPE(?o) AS ?d) WHERE { GRAPH ?g { ?s ?p ?o } }"):
+        predicates[g.value].add(p.value)
+        if dt is not None and dt.value not in (_XSD_STRING, _RDF_LANGSTRING):
+            typed.add(p.value)
+    return Profile(predicates=dict(predicates), typed=typed)
+
+
 class Mirror:
     """The data as pySHACL sees it, in a pyoxigraph Store that keeps literals exact.
 
@@ -258,6 +279,8 @@ class Mirror:
         self._rdflib_graph: rdflib.Graph | None = None
         self._rdflib_factory: Callable[[], rdflib.Graph] | None = None
         self._ns_source: rdflib.Graph | None = None
+        self.predicates: list[str] | None = None          # the predicates of the data, when known
+        self.typed_literals: list[ox.Literal] | None = None  # its typed literals (as stored), when known
 
     # building
 
@@ -350,7 +373,8 @@ class Mirror:
 
     @classmethod
     @contextmanager
-    def borrowed(cls, sources: "Sources", kinds: Iterable[str] = ("ontology", "data")) -> Iterator["Mirror"]:
+    def borrowed(cls, sources: "Sources", kinds: Iterable[str] = ("ontology", "data"),
+                 known: Profile | None = None) -> Iterator["Mirror"]:
         """The loaded sources' own store, made exact for the time of the ``with`` block.
 
         No copy of the data: the few triples whose typed literal the store keeps in another form
@@ -365,20 +389,19 @@ class Mirror:
         m = cls()
         m.store = sources.store
         m._rdflib_factory = lambda: sources.to_rdflib(kinds)
-        removed = m._swap_in(sources)
+        removed = m._swap_in(sources, known or profile(sources.store))
         try:
             yield m
         finally:
             m._swap_out(removed)
 
-    def _swap_in(self, sources: "Sources") -> list[ox.Quad]:
+    def _swap_in(self, sources: "Sources", known: Profile) -> list[ox.Quad]:
         """Put the exact form of the data's typed literals into the (shared) store; return the
         quads taken out of it."""
         store, dataset = self.store, sources.dataset
         order = {f.graph: i for i, f in enumerate(sources.files)}
-        typed_predicates = [r[0] for r in store.query(
-            f"SELECT DISTINCT ?p WHERE {{ ?s ?p ?o FILTER(isLiteral(?o) && LANG(?o) = \"\" "
-            f"&& !sameTerm(DATATYPE(?o), <{_XSD_STRING}>)) }}", use_default_graph_as_union=True)]
+        self.predicates = sorted(set().union(*[known.predicates.get(f.graph, set()) for f in sources.files]))
+        typed_predicates = [ox.NamedNode(p) for p in sorted(known.typed)]
         Lit = ox.Literal
         typed: list[tuple[int, ox.Quad, tuple[str, str]]] = []
         for p in typed_predicates:
@@ -393,6 +416,7 @@ class Mirror:
         self._prepare([k for k in keys if k not in self._encoded])
         canonical = dict(zip(keys, _oxigraph_forms(keys)))
         encoded, ill_keys = self._encoded, self._ill
+        self.typed_literals = list(dict.fromkeys(encoded[k] for k in keys))
         exact_here = {(q.subject, q.predicate, encoded[k], q.graph_name) for _, q, k in typed
                       if encoded[k] == canonical[k]}
         ill_terms = {encoded[k] for k in keys if k in ill_keys}
@@ -1632,11 +1656,17 @@ def _execute(plan: Plan, mirror: Mirror, timings: dict[str, float]) -> Outcome:
     runner = _Runner(plan, mirror)
     results: list[Result] = []
     per_check = []
-    for group in _groups(checks):
-        t1 = clock()
-        results.extend(runner.check(group[0]) if len(group) == 1 else runner.combined(group))
-        per_check.append((clock() - t1, plan.key(group[0].shape.node),
-                          "+".join(c.component_iri.split("#")[-1] for c in group)))
+    # the queries run on threads (pyoxigraph evaluates them without the GIL); their rows become
+    # results here, in order, on this thread (pySHACL's message code and the rdflib graphs it
+    # reads are not thread-safe)
+    from concurrent.futures import ThreadPoolExecutor
+    groups = _groups(checks)
+    with ThreadPoolExecutor(max_workers=workers()) as pool:
+        texts = [runner.query_text(g) for g in groups]
+        for group, (seconds, rows) in zip(groups, pool.map(runner.fetch, texts)):
+            results.extend(runner.finish(group, rows))
+            per_check.append((seconds, plan.key(group[0].shape.node),
+                              "+".join(c.component_iri.split("#")[-1] for c in group)))
     timings["sparql"] = clock() - t0
     if stored:
         mirror.store.remove_graph(_SCRATCH)
@@ -1669,6 +1699,18 @@ def _groups(checks: list[Check]) -> list[list[Check]]:
     return out
 
 
+def workers() -> int:
+    """Threads for running queries: the CPUs this process may use (``ILOGRAPH_THREADS`` overrides)."""
+    import os
+    wanted = os.environ.get("ILOGRAPH_THREADS", "")
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    try:
+        return max(1, min(8, len(os.sched_getaffinity(0))))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, min(8, os.cpu_count() or 1))
+
+
 class _Runner:
     def __init__(self, plan: Plan, mirror: Mirror) -> None:
         self.plan = plan
@@ -1687,10 +1729,36 @@ class _Runner:
         return re.sub(r"__ILL__\(([^|)]*)\|([^|)]*)\|([^|)]*)\)__",
                       lambda m: f"EXISTS {{ GRAPH <{_ILL.value}> {{ {m[1]} {m[2]} {m[3]} }} }}", q)
 
-    def check(self, c: Check) -> list[Result]:
+    def query_text(self, group: list[Check]) -> str:
+        c = group[0]
+        if len(group) > 1:
+            return self.combined_text(group)
+        if c.kind == "sparql":
+            return _resolve_classes(c.sparql.text, self.mirror)
+        return self.text(c)
+
+    def fetch(self, text: str) -> tuple[float, list]:
+        """The rows of a query (safe on any thread: reads the store only), and its time."""
+        import time
+        t0 = time.perf_counter()
+        rows = list(self.mirror.query(text))
+        return time.perf_counter() - t0, rows
+
+    def finish(self, group: list[Check], rows: list) -> list[Result]:
+        """The results of a group from its rows."""
+        c = group[0]
+        if len(group) > 1:
+            return self.combined(group, rows)
+        if c.kind == "python":
+            return self.python(c, rows)
+        if c.kind == "sparql":
+            return self.sparql(c, rows)
+        return self.check(c, rows)
+
+    def check(self, c: Check, rows: Iterable | None = None) -> list[Result]:
         if c.kind == "rows":
             out = []
-            for row in self.mirror.query(self.text(c)):
+            for row in (self.mirror.query(self.text(c)) if rows is None else rows):
                 f = self.mirror.decode(row["this"])
                 v = None
                 if c.value == "v":
@@ -1703,7 +1771,7 @@ class _Runner:
             return self.python(c)
         return self.sparql(c)
 
-    def combined(self, group: list[Check]) -> list[Result]:
+    def combined_text(self, group: list[Check]) -> str:
         """Value-wise checks of one focus set and value pattern, in one query: each row is a value
         failing at least one of them, with a flag per check."""
         first = group[0]
@@ -1714,10 +1782,14 @@ class _Runner:
             q = f"SELECT DISTINCT ?this ?v {flags} WHERE {{ {F} {first.vp} {binds} FILTER({' || '.join(flags.split())}) }}"
         else:
             q = f"SELECT ?this {flags} WHERE {{ {F} {binds} FILTER({' || '.join(flags.split())}) }}"
+        return self.text(q)
+
+    def combined(self, group: list[Check], rows: Iterable | None = None) -> list[Result]:
+        first = group[0]
         out = []
         decode = self.mirror.decode
         true = ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean)))
-        for row in self.mirror.query(self.text(q)):
+        for row in (self.mirror.query(self.combined_text(group)) if rows is None else rows):
             f = decode(row["this"])
             v = decode(row["v"]) if first.value == "v" else f
             for i, c in enumerate(group):
@@ -1725,8 +1797,8 @@ class _Runner:
                     out.append(self.result(c, f, v))
         return out
 
-    def python(self, c: Check) -> list[Result]:
-        values = [self.mirror.decode(r[0]) for r in self.mirror.query(self.text(c))]
+    def python(self, c: Check, rows: Iterable | None = None) -> list[Result]:
+        values = [self.mirror.decode(r[0]) for r in (self.mirror.query(self.text(c)) if rows is None else rows)]
         if not values:
             return []
         reports = c.component.evaluate(None, self.ns, {self.dummy: set(values)}, [])[1]
@@ -1759,14 +1831,14 @@ class _Runner:
             out.extend(self.result(c, f, v) for _ in range(bad[v]))
         return out
 
-    def sparql(self, c: Check) -> list[Result]:
+    def sparql(self, c: Check, rows: Iterable | None = None) -> list[Result]:
         sc: _SparqlConstraint = c.sparql
         shape = c.shape
         result_val_is_focus = not shape.is_property_shape
         seen: set = set()
         out = []
         decode = self.mirror.decode
-        for row in self.mirror.query(_resolve_classes(sc.text, self.mirror)):
+        for row in (self.mirror.query(_resolve_classes(sc.text, self.mirror)) if rows is None else rows):
             f = decode(row["this"])
             var_dict: dict[str, Any] = {}
             for name in sc.projected:

@@ -97,9 +97,10 @@ def _short(iri: str, prefixes: dict[str, str]) -> str:
     return f"{best}:{iri[len(prefixes[best]):]}" if best is not None else f"<{iri}>"
 
 
-def check_vocabulary(sources: Sources) -> list[Finding]:
+def check_vocabulary(sources: Sources, known: "fastshacl.Profile | None" = None) -> list[Finding]:
     """Every class and predicate used in ``data/`` is declared in ``ontology/`` or is a term of a
-    known standard vocabulary. A typo such as ``ilo:implemnts`` is a Violation naming its file."""
+    known standard vocabulary. A typo such as ``ilo:implemnts`` is a Violation naming its file.
+    ``known``: the store's :func:`ilograph.fastshacl.profile`, if already made."""
     declared: set[str] = set()
     for q in sources.quads(("ontology",)):
         if q.predicate.value == str(RDF.type) and q.object.value in _DECLARING_TYPES:
@@ -109,7 +110,7 @@ def check_vocabulary(sources: Sources) -> list[Finding]:
     prefixes = sources.prefixes()
     findings: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for f, used in _terms_used(sources):
+    for f, used in _terms_used(sources, known):
         for role, iri in used:
             if iri in declared or (f.graph, iri) in seen:
                 continue
@@ -199,13 +200,15 @@ def _literal_line(sources: Sources, src, focus: ox.NamedNode | ox.BlankNode, lit
     return start
 
 
-def _terms_used(sources: Sources) -> list[tuple[SourceFile, list[tuple[str, str]]]]:
+def _terms_used(sources: Sources, known: "fastshacl.Profile | None") -> list[tuple[SourceFile, list[tuple[str, str]]]]:
     """For each data file, the predicates and the classes (objects of rdf:type) it uses, found by
     two queries (one pass over the store in Rust instead of every quad in Python)."""
+    from . import fastshacl
+    known = known or fastshacl.profile(sources.store)
     used: dict[str, list[tuple[str, str]]] = {f.graph: [] for f in sources.files if f.kind == "data"}
-    for r in sources.store.query("SELECT DISTINCT ?g ?p WHERE { GRAPH ?g { ?s ?p ?o } }"):
-        if r[0].value in used:
-            used[r[0].value].append(("predicate", r[1].value))
+    for graph, predicates in known.predicates.items():
+        if graph in used:
+            used[graph].extend(("predicate", p) for p in predicates)
     for r in sources.store.query(f"SELECT DISTINCT ?g ?c WHERE {{ GRAPH ?g {{ ?s <{RDF.type}> ?c }} FILTER(isIRI(?c)) }}"):
         if r[0].value in used:
             used[r[0].value].append(("class", r[1].value))
@@ -289,12 +292,22 @@ def run_checks(sources: Sources, checks: Iterable[Check]) -> list[Finding]:
     query_prefixes = {"dataset": base, "graph": base + "graph/", "ontologygraph": base + "graph/ontology/"}
     findings: list[Finding] = []
     prefixes = sources.prefixes() | _STANDARD
-    for check in checks:
+
+    def rows_of(check: Check) -> list | SyntaxError:  # on a thread: pyoxigraph runs without the GIL
         try:
-            rows = sources.store.query(check.text, use_default_graph_as_union=True, prefixes=query_prefixes)
+            return list(sources.store.query(check.text, use_default_graph_as_union=True, prefixes=query_prefixes))
         except SyntaxError as exc:
+            return exc
+
+    from concurrent.futures import ThreadPoolExecutor
+    from .fastshacl import workers
+    checks = list(checks)
+    with ThreadPoolExecutor(max_workers=workers()) as pool:
+        answers = list(pool.map(rows_of, checks))
+    for check, rows in zip(checks, answers):
+        if isinstance(rows, SyntaxError):
             findings.append(Finding(severity=VIOLATION, focus=check.name, engine="sparql",
-                                    message=f"check {check.name} is not valid SPARQL: {exc}",
+                                    message=f"check {check.name} is not valid SPARQL: {rows}",
                                     hint="fix the query file"))
             continue
         if not isinstance(rows, ox.QuerySolutions):  # an ASK or CONSTRUCT query has no rows to report
@@ -456,7 +469,7 @@ def owl_findings(sources: Sources, messages: Iterable[str], engine: str) -> list
     return findings
 
 
-def run_fast(sources: Sources, shapes: ShapeSets) -> tuple[list[Finding], dict[str, str]]:
+def run_fast(sources: Sources, shapes: ShapeSets, known: "fastshacl.Profile | None" = None) -> tuple[list[Finding], dict[str, str]]:
     """SHACL and OWL RL by compiled SPARQL on pyoxigraph (pySHACL's and owlrl's answers; a shape the
     fast path cannot compile is validated by pySHACL). Returns the findings and, for each top-level
     shape and for OWL RL, the engine that checked it."""
@@ -465,7 +478,7 @@ def run_fast(sources: Sources, shapes: ShapeSets) -> tuple[list[Finding], dict[s
     findings: list[Finding] = []
     engines: dict[str, str] = {}
     outcomes = []
-    with fastshacl.Mirror.borrowed(sources, ("ontology", "data")) as mirror:
+    with fastshacl.Mirror.borrowed(sources, ("ontology", "data"), known) as mirror:
         if len(shapes.data):
             outcomes.append((shapes.data, fastshacl.execute(fastshacl.compile_shapes(shapes.data), mirror)))
         owl = fastowl.check(mirror)
@@ -540,15 +553,20 @@ def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph, *, engine: str 
         raise ValueError(f"unknown validation engine {engine!r}")
     if not isinstance(shapes, ShapeSets):
         shapes = ShapeSets(data=shapes, ontology=rdflib.Graph(), files=())
+    from . import fastshacl
+    known = fastshacl.profile(sources.store)
     findings: list[Finding] = []
-    findings += check_vocabulary(sources)
+    findings += check_vocabulary(sources, known)
+    loaded = sources
     ill_typed, sources = check_literals(sources)  # and keeps those literals from the other checks
     findings += ill_typed
     from .shapeterms import check_shape_terms
     findings += check_shape_terms(sources, shapes)
+    if sources is not loaded:  # a copy without the ill-typed literals
+        known = None
     checked_by: dict[str, str] = {}
     if engine == "fast":
-        fast, checked_by = run_fast(sources, shapes)
+        fast, checked_by = run_fast(sources, shapes, known)
         findings += fast
     else:
         union = sources.to_rdflib()
