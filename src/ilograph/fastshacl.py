@@ -215,6 +215,33 @@ def _oxigraph_keeps(pairs: Sequence[tuple[str, str]]) -> list[bool]:
     return kept
 
 
+def _typed_literal_quads(sources: "Sources", known: Profile) -> Iterator[ox.Quad]:
+    """The quads of the sources whose object may be a typed literal, as written: read from each
+    graph's N-Triples text (only its lines holding ``"^^<``, parsed by pyoxigraph), or, for sources
+    given as a ``pyoxigraph.Dataset``, by the predicates that have typed literals."""
+    texts = getattr(sources, "texts", None)
+    if texts is None:
+        for p in sorted(known.typed):
+            yield from sources.dataset.quads_for_predicate(ox.NamedNode(p))
+        return
+    for f in sources.files:
+        text = texts.get(f.graph)
+        lines: list[bytes] = []
+        at, last = text.find(b'"^^<'), -1
+        while at >= 0:
+            start = text.rfind(b"\n", 0, at) + 1
+            end = text.find(b"\n", at)
+            end = len(text) if end < 0 else end
+            if start != last:
+                lines.append(text[start:end])
+                last = start
+            at = text.find(b'"^^<', end)
+        if lines:
+            g = ox.NamedNode(f.graph)
+            for t in ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_TRIPLES):
+                yield ox.Quad(t.subject, t.predicate, t.object, g)
+
+
 def _oxigraph_forms(pairs: Sequence[tuple[str, str]]) -> list[ox.Literal]:
     """For each (lexical form, datatype), the literal a pyoxigraph Store holds for it."""
     if not pairs:
@@ -238,6 +265,10 @@ def _quiet_rdflib() -> Iterator[None]:
         yield
     finally:
         logger.level = level
+
+
+class _Ambiguous(Exception):
+    """The store's form of some typed literal cannot be told apart: copy the data instead."""
 
 
 @dataclass
@@ -389,7 +420,12 @@ class Mirror:
         m = cls()
         m.store = sources.store
         m._rdflib_factory = lambda: sources.to_rdflib(kinds)
-        removed = m._swap_in(sources, known or profile(sources.store))
+        try:
+            removed = m._swap_in(sources, known or profile(sources.store))
+        except _Ambiguous as exc:
+            log.info("validating a copy of the data: %s", exc)
+            yield cls.from_sources(sources, kinds)
+            return
         try:
             yield m
         finally:
@@ -398,19 +434,17 @@ class Mirror:
     def _swap_in(self, sources: "Sources", known: Profile) -> list[ox.Quad]:
         """Put the exact form of the data's typed literals into the (shared) store; return the
         quads taken out of it."""
-        store, dataset = self.store, sources.dataset
+        store = self.store
         order = {f.graph: i for i, f in enumerate(sources.files)}
         self.predicates = sorted(set().union(*[known.predicates.get(f.graph, set()) for f in sources.files]))
-        typed_predicates = [ox.NamedNode(p) for p in sorted(known.typed)]
         Lit = ox.Literal
         typed: list[tuple[int, ox.Quad, tuple[str, str]]] = []
-        for p in typed_predicates:
-            for q in dataset.quads_for_predicate(p):
-                o = q.object
-                if type(o) is Lit and not o.language and o.datatype.value != _XSD_STRING:
-                    g = order.get(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
-                    if g is not None:
-                        typed.append((g, q, (o.value, o.datatype.value)))
+        for q in _typed_literal_quads(sources, known):
+            o = q.object
+            if type(o) is Lit and not o.language and o.datatype.value != _XSD_STRING:
+                g = order.get(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
+                if g is not None:
+                    typed.append((g, q, (o.value, o.datatype.value)))
         typed.sort(key=lambda t: t[0])  # file order (rdflib keeps the first object added of a triple)
         keys = list(dict.fromkeys(k for _, _, k in typed))
         self._prepare([k for k in keys if k not in self._encoded])
@@ -424,7 +458,28 @@ class Mirror:
         added: list[ox.Quad] = []
         first: dict[tuple, bool] = {}
         special: set[str] = set()
+        # blank nodes: the store has its own labels for them (not the text's); a blank node's typed
+        # literal is found in the store by predicate, literal and graph, which must say which form
+        by_form: dict[tuple, set] = defaultdict(set)
         for _, q, k in typed:
+            if isinstance(q.subject, ox.BlankNode):
+                if k in ill_keys:
+                    raise _Ambiguous("an ill-typed literal on a blank node")
+                by_form[(q.predicate, canonical[k], q.graph_name)].add(encoded[k])
+        for (p, c, g), forms in by_form.items():
+            if len(forms) > 1:
+                raise _Ambiguous("blank nodes with one literal in two forms")
+            (e,) = forms
+            if e != c:
+                for q in store.quads_for_pattern(None, p, c, g):
+                    if isinstance(q.subject, ox.BlankNode):
+                        removed[q] = None
+                        added.append(ox.Quad(q.subject, p, e, _EXACT))
+                        if e.datatype.value.startswith(SURROGATE):
+                            special.add(p.value)
+        for _, q, k in typed:
+            if isinstance(q.subject, ox.BlankNode):
+                continue
             e = encoded[k]
             if e != canonical[k]:
                 c = canonical[k]

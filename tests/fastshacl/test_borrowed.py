@@ -4,7 +4,9 @@ run, and the store given back unchanged."""
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -15,7 +17,7 @@ from ilograph import fastshacl as fs
 from ilograph.load import load, load_shape_sets
 from ilograph.project import open_project
 from tests.conftest import ROOT
-from tests.fastshacl.helpers import assert_same, reference
+from tests.fastshacl.helpers import reference
 from tests.fastshacl.test_differential import Mutator, mutate
 
 HERE = Path(__file__).parent
@@ -33,6 +35,7 @@ ex:s6 ex:n "-3"^^xsd:positiveInteger ; ex:t "2017-02-30"^^xsd:date .
 ex:s9 ex:d "abc"^^xsd:decimal .
 ex:s7 ex:y "2017-13"^^xsd:gYearMonth ; ex:p "P1Y0M"^^xsd:duration ; ex:l "x"@en , "plain" .
 ex:s8 ex:n "7"^^xsd:nonNegativeInteger .
+ex:s10 ex:q [ ex:n "5"^^xsd:positiveInteger ; ex:d "2.50"^^xsd:decimal ] .
 """
 TRICKY_B = """@prefix ex: <http://example.org/> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
@@ -54,8 +57,12 @@ def _project(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def _union(store: ox.Store) -> set:
+    """The triples of every graph but the side graphs, blank nodes relabelled canonically (the
+    loaded store has its own blank node labels)."""
     skip = {fs._ILL, fs._SCRATCH}
-    return {(q.subject, q.predicate, q.object) for q in store if q.graph_name not in skip}
+    data = ox.Dataset(ox.Quad(q.subject, q.predicate, q.object) for q in store if q.graph_name not in skip)
+    data.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return {(q.subject, q.predicate, q.object) for q in data}
 
 
 def _ill(store: ox.Store) -> set:
@@ -109,7 +116,13 @@ def test_mutated_project_matches_pyshacl_and_owlrl(tmp_path, sources):
     mutated = load(project)
     sets = load_shape_sets(project)
     outcome = fs.execute(fs.compile_shapes(sets.data), mutated)
-    assert_same(outcome.results, reference(mutated.to_rdflib(), sets.data))
+    assert _blind(outcome.results) == _blind(reference(mutated.to_rdflib(), sets.data))
+
+
+def _blind(results) -> Counter:
+    """Results as a multiset, blank node labels left out (the store labels blank nodes its own way;
+    the exact view itself is compared with blank nodes relabelled canonically above)."""
+    return Counter(re.sub(r"_:[0-9A-Za-z]+", "_:", repr(k)) for k in fs.comparable(results))
 
 
 def test_owl_checks_in_the_borrowed_store(tmp_path):
