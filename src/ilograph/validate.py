@@ -293,11 +293,12 @@ def run_checks(sources: Sources, checks: Iterable[Check]) -> list[Finding]:
     findings: list[Finding] = []
     prefixes = sources.prefixes() | _STANDARD
 
-    def rows_of(check: Check) -> list | SyntaxError:  # on a thread: pyoxigraph runs without the GIL
+    def rows_of(check: Check) -> list | SyntaxError | None:  # on a thread: pyoxigraph runs without the GIL
         try:
-            return list(sources.store.query(check.text, use_default_graph_as_union=True, prefixes=query_prefixes))
+            answer = sources.store.query(check.text, use_default_graph_as_union=True, prefixes=query_prefixes)
         except SyntaxError as exc:
             return exc
+        return list(answer) if isinstance(answer, ox.QuerySolutions) else None  # None: not a SELECT
 
     from concurrent.futures import ThreadPoolExecutor
     from .fastshacl import workers
@@ -310,7 +311,7 @@ def run_checks(sources: Sources, checks: Iterable[Check]) -> list[Finding]:
                                     message=f"check {check.name} is not valid SPARQL: {rows}",
                                     hint="fix the query file"))
             continue
-        if not isinstance(rows, ox.QuerySolutions):  # an ASK or CONSTRUCT query has no rows to report
+        if rows is None:  # an ASK or CONSTRUCT query has no rows to report
             findings.append(Finding(severity=VIOLATION, focus=check.name, engine="sparql",
                                     message=f"check {check.name} is not a SELECT query: a check selects the "
                                             f"resources at fault, one row each",
