@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="port to listen on (default: 8080)")
     p.add_argument("--out", metavar="DIR", help="release folder to serve, built when stale (default: PROJECT/dist)")
     p.add_argument("--store", metavar="DIR", help="keep the store on disk in DIR, reused while it holds the same "
-                   "release (default: in memory)")
+                   "release (default: PROJECT/.ilograph/store; :memory: loads it in memory in each worker)")
     p.add_argument("--timeout", metavar="SECONDS", type=float, default=30.0,
                    help="stop a query after this many seconds (default: 30)")
     p.add_argument("--workers", metavar="N", type=int, default=None,
@@ -231,7 +231,8 @@ def _serve(project, args, out, err, say, quiet) -> int:
         return EXIT_INPUT
     settings = Settings(timeout=args.timeout, max_rows=args.max_rows, workers=args.workers or default_size(),
                         queue_limit=args.queue,
-                        store_dir=Path(args.store).absolute() if args.store else None, store_url=args.store_url)
+                        store_dir=None if args.store_url else _store_dir(project, args.store),
+                        store_url=args.store_url)
 
     def note(message: str) -> None:
         if not quiet:
@@ -260,6 +261,15 @@ def _push(project, args, out, err, say, quiet) -> int:
                   f"in {done.seconds:.1f} s" + (f", replacing release {done.previous}" if done.previous else ""),
                   file=out)
     return EXIT_OK
+
+
+def _store_dir(project, option: str | None) -> Path | None:
+    """``--store``: a folder (default ``PROJECT/.ilograph/store``), or None for ``:memory:``."""
+    from .store import default_store_dir
+
+    if option == ":memory:":
+        return None
+    return Path(option).absolute() if option else default_store_dir(project)
 
 
 def _site(project, args, out, err, say, quiet) -> int:

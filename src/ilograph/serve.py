@@ -1,8 +1,9 @@
 """``ilograph serve``: build the release (or reuse an up-to-date one), start the query workers and
 serve the SPARQL endpoint, the query page and the linked-data publication (pages, documents,
 downloads, catalogue) with Granian (a Rust HTTP server running the ASGI app in this process) until
-Ctrl-C or SIGTERM. Pages are drawn in this process from their own in-memory copy of the release
-(:class:`~ilograph.pages.Publication`), never from the query workers."""
+Ctrl-C or SIGTERM. Pages are drawn in this process (:class:`~ilograph.pages.Publication`), never
+from the query workers: from the on-disk store opened read-only (the default), or from their own
+in-memory copy of the release (``--store :memory:``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from typing import Callable, TextIO
 from .errors import InputError
 from .pin import pin
 from .project import Project
-from .store import ReleaseInfo, prepare_disk_store, read_release, release_is_current
+from .store import (
+    ReleaseInfo,
+    open_disk_store,
+    prepare_disk_store,
+    read_release,
+    record_current,
+    release_is_current,
+    sources_snapshot,
+)
 from .web.settings import Settings
 
 Say = Callable[[str], None]
@@ -32,7 +41,9 @@ def prepare(project: Project, out: Path | None, *, say: Say, progress: Say | Non
         from .release import build
 
         say(f"building the release at {folder}")
+        sources = sources_snapshot(project)
         build(project, folder, progress=progress)
+        record_current(project, folder, sources)
     return read_release(folder)
 
 
@@ -55,7 +66,7 @@ def _serve(project: Project, release: ReleaseInfo, settings: Settings, *, host: 
 
     if settings.store_dir is not None:
         started = time.perf_counter()
-        reused = prepare_disk_store(settings.store_dir, release)
+        reused = prepare_disk_store(settings.store_dir, release, progress=progress)
         say(f"on-disk store at {settings.store_dir}: "
             + ("already holds this release" if reused else f"loaded in {time.perf_counter() - started:.1f} s"))
     queries = named_queries(project)
@@ -91,7 +102,8 @@ async def _run(release: ReleaseInfo, settings: Settings, queries: list, *, host:
             say(f"{pool.size} query workers ready in {time.perf_counter() - started:.2f} s"
                 + ("" if pool.isolated else " (the system did not let them drop network access)"))
         started = time.perf_counter()
-        publication = Publication.open(release.folder)
+        disk = open_disk_store(settings.store_dir) if settings.store_dir is not None else None
+        publication = Publication.open(release.folder, disk=disk)
         say(f"pages ready in {time.perf_counter() - started:.2f} s")
         app = create_app(settings, pool, queries=queries, publication=publication)
         server = Server(app, address=host, port=port, interface=Interfaces.ASGINL, http=HTTPModes.auto,

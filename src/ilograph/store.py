@@ -8,19 +8,33 @@ tools) and :class:`ilograph.web.pool.WorkerPool` (worker processes that can be k
 deadline: what ``ilograph serve`` uses).
 
 It also reads a release folder (:func:`read_release`), tells whether it is up to date with the
-sources (:func:`release_is_current`), and keeps an on-disk store in step with a release
-(:func:`prepare_disk_store`).
+sources (:func:`release_is_current`: a full check once, then a stamp of file sizes, times and
+inodes kept in ``<project>/.ilograph/``, so a restart on an unchanged release costs stat calls),
+and keeps an on-disk store in step with a release (:func:`prepare_disk_store`, opened read-only by
+:func:`open_disk_store`).
+
+An on-disk store folder (``--store DIR``, by default ``<project>/.ilograph/store``) holds a marker
+(:data:`STORE_MARKER`: the layout, the release, the triples per graph and the name of the
+sub-folder holding it) and one sub-folder per release: ``oxigraph/`` (the pyoxigraph store, laid
+out as :func:`load_release` does) and ``exact.sqlite`` (:class:`ExactLiterals`). A new release is
+built in a hidden sibling sub-folder under a lock, renamed, and switched to by replacing the
+marker: a reader sees the old release or the new one, never half of one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import pyoxigraph as ox
 
@@ -29,8 +43,12 @@ from .project import Project
 
 STORE_MARKER = "ilograph-store.json"
 #: How a store holds a release: every file's named graph, and in the default graph the merge of
-#: all of them (each triple once). Bumped when that changes, so on-disk stores are rebuilt.
-STORE_LAYOUT = 2
+#: all of them (each triple once); on disk, one sub-folder per release named by the marker.
+#: Bumped when that changes, so on-disk stores are rebuilt.
+STORE_LAYOUT = 3
+#: The folder of a project where ``ilograph serve`` keeps what it may rebuild at any time (the
+#: default on-disk store, the stamps of verified releases); never part of a release.
+STATE_DIR = ".ilograph"
 
 
 # --- jobs and answers -------------------------------------------------------------------------
@@ -149,14 +167,108 @@ def read_release(folder: Path) -> ReleaseInfo:
 
 def release_is_current(project: Project, folder: Path) -> bool:
     """True when ``folder`` holds an intact release made from the project's current sources (same
-    ``sources_digest`` in ``release.json``, every file matching ``SHA256SUMS``)."""
+    ``sources_digest`` in ``release.json``, every file matching ``SHA256SUMS``).
+
+    The full check hashes every source and release file. Once it passes, a stamp (size,
+    modification and change times, inode of every source and release file) is kept in
+    ``<project>/.ilograph/stamps/``; while nothing differs from it, the answer is True without
+    reading any file. Any difference (a file written, replaced, added or removed, another
+    ilograph version) falls back to the full check. ``ilograph verify`` always checks in full.
+    """
     from .release import sources_digest, verify
 
+    folder = Path(folder).absolute()
+    sources = sources_snapshot(project)
+    files = _release_snapshot(folder)
+    if files is None:
+        return False
+    stamp = _stamp_path(project, folder)
+    if _read_json(stamp) == _stamp(folder, sources, files):
+        return True
     try:
         manifest = json.loads((folder / "release.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    return manifest.get("sources_digest") == sources_digest(project) and not verify(folder)
+    current = manifest.get("sources_digest") == sources_digest(project) and not verify(folder)
+    if current:
+        _write_stamp(stamp, _stamp(folder, sources, files))
+    return current
+
+
+def record_current(project: Project, folder: Path, sources: dict[str, list[int]]) -> None:
+    """Stamp the release just built at ``folder`` as current, with ``sources`` (the
+    :func:`sources_snapshot` taken *before* the build read them: a source changed since then does
+    not match the stamp, so the next start checks in full)."""
+    folder = Path(folder).absolute()
+    files = _release_snapshot(folder)
+    if files is not None:
+        _write_stamp(_stamp_path(project, folder), _stamp(folder, sources, files))
+
+
+def sources_snapshot(project: Project) -> dict[str, list[int]]:
+    """Size, times and inode of every file a release is made from (a superset of what
+    :func:`ilograph.release.sources_digest` reads: every file under ``ontology/``, ``data/``,
+    ``shapes/`` and ``queries/checks/``, and ``ilograph.toml``)."""
+    found: dict[str, list[int]] = {}
+    for top in (project.ontology_dir, project.data_dir, project.shapes_dir, project.checks_dir):
+        if top.is_dir():
+            for path in sorted(top.rglob("*")):
+                if path.is_file():
+                    found[path.relative_to(project.root).as_posix()] = _stat(path)
+    config = project.root / "ilograph.toml"
+    if config.is_file():
+        found["ilograph.toml"] = _stat(config)
+    return found
+
+
+def _stat(path: Path) -> list[int]:
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def _release_snapshot(folder: Path) -> dict[str, list[int]] | None:
+    """The stat of every file ``SHA256SUMS`` lists, and of itself; None when one is missing."""
+    try:
+        names = ["SHA256SUMS", "release.json"]
+        for line in (folder / "SHA256SUMS").read_text(encoding="ascii", errors="replace").splitlines():
+            name = line.partition("  ")[2]
+            if name:
+                names.append(name)
+        return {name: _stat(folder / name) for name in sorted(set(names))}
+    except OSError:
+        return None
+
+
+def _stamp(folder: Path, sources: dict[str, list[int]], files: dict[str, list[int]]) -> dict:
+    from . import __version__
+
+    return {"tool": __version__, "folder": str(folder), "resolved": str(folder.resolve()),
+            "sources": sources, "files": files}
+
+
+def _stamp_path(project: Project, folder: Path) -> Path:
+    key = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    return project.root / STATE_DIR / "stamps" / f"{key}.json"
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _write_stamp(path: Path, stamp: dict) -> None:
+    """Write ``stamp`` atomically; a project folder that cannot be written keeps no stamp (every
+    start then checks in full)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(stamp, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def load_release(release: ReleaseInfo, path: Path | None = None) -> ox.Store:
@@ -183,39 +295,236 @@ def load_merge(release: ReleaseInfo) -> ox.Store:
     return store
 
 
-def prepare_disk_store(path: Path, release: ReleaseInfo) -> bool:
+def default_store_dir(project: Project) -> Path:
+    """Where ``ilograph serve`` keeps its on-disk store unless told otherwise."""
+    return project.root / STATE_DIR / "store"
+
+
+@dataclass(frozen=True)
+class DiskStore:
+    """An on-disk store that holds a release: the pyoxigraph folder, the exact literals, and the
+    triples per named graph (counted once, when it was loaded)."""
+
+    folder: Path
+    release: str
+    oxigraph: Path
+    exact: Path
+    graph_triples: dict[str, int]
+
+    def open(self) -> ox.Store:
+        """The store, opened read-only (any number of processes may do so at once)."""
+        return ox.Store.read_only(str(self.oxigraph))
+
+
+def open_disk_store(path: Path) -> DiskStore | None:
+    """The store that the folder ``path`` holds now (per its marker), or None when it holds none."""
+    path = Path(path)
+    marker = _read_json(path / STORE_MARKER)
+    if not marker or marker.get("layout") != STORE_LAYOUT or not marker.get("release") or not marker.get("current"):
+        return None
+    sub = path / str(marker["current"])
+    if "/" in str(marker["current"]) or not (sub / "oxigraph").is_dir():
+        return None
+    return DiskStore(folder=sub, release=str(marker["release"]), oxigraph=sub / "oxigraph",
+                     exact=sub / "exact.sqlite",
+                     graph_triples={str(k): int(v) for k, v in (marker.get("graph_triples") or {}).items()})
+
+
+def prepare_disk_store(path: Path, release: ReleaseInfo, *, progress: Callable[[str], None] | None = None) -> bool:
     """Make the on-disk store at ``path`` hold exactly ``release``; returns True when it already did.
 
-    A marker file records the release id, written only once loading has finished, so an
-    interrupted load is redone. Refuses (:class:`InputError`) to touch a non-empty folder that has
-    no marker: it is not a store this tool made.
+    A new release is loaded into a hidden sub-folder while holding a lock (two servers starting at
+    once load it once), renamed, then switched to by replacing the marker, so an interrupted load
+    leaves the previous release in place and is redone next time. The release before is kept (a
+    server still running may read it) and older ones removed. Refuses (:class:`InputError`) to
+    touch a non-empty folder that has no marker: it is not a store this tool made.
     """
     path = Path(path)
+    if _holds(path, release):
+        return True
     marker = path / STORE_MARKER
     if marker.is_file():
-        try:
-            held = json.loads(marker.read_text(encoding="utf-8"))
-            if held.get("release") == release.id and held.get("layout") == STORE_LAYOUT:
-                return True
-        except (OSError, ValueError):
-            pass
-        shutil.rmtree(path)
+        held = _read_json(marker)
+        if not held or held.get("layout") != STORE_LAYOUT:  # an earlier layout: the store itself at the top
+            shutil.rmtree(path)
     elif path.exists() and (not path.is_dir() or any(path.iterdir())):
         raise InputError(f"{path}: not empty and not an ilograph store (no {STORE_MARKER}); "
                          "give an empty or new folder to --store")
-    path.mkdir(parents=True, exist_ok=True)
     try:
-        store = load_release(release, path)
-        store.optimize()
-        store.flush()
-        del store
+        path.mkdir(parents=True, exist_ok=True)
+        if not marker.is_file():
+            _write_marker(path, {"layout": STORE_LAYOUT, "release": None})
+        with _locked(path / ".lock"):
+            if _holds(path, release):  # another process loaded it while we waited
+                return True
+            for stale in path.glob(".loading-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            work = path / f".loading-{release.id}-{os.getpid()}"
+            work.mkdir()
+            say = progress or (lambda message: None)
+            say(f"loading {release.triples} triples into the store at {path}")
+            store = load_release(release, work / "oxigraph")
+            store.optimize()
+            store.flush()
+            sizes = graph_sizes(store)
+            del store
+            say("recording the literals the store keeps in canonical form")
+            ExactLiterals.write(work / "exact.sqlite", ox.parse(path=str(release.quads_file),
+                                                                 format=ox.RdfFormat.N_QUADS))
+            name = f"release-{release.id}"
+            final = path / name
+            if final.exists():
+                shutil.rmtree(final)
+            os.rename(work, final)
+            before = (_read_json(marker) or {}).get("current")
+            _write_marker(path, {"layout": STORE_LAYOUT, "release": release.id, "current": name,
+                                 "triples": release.triples, "graph_triples": sizes})
+            for old in path.glob("release-*"):
+                if old.name not in (name, before):
+                    shutil.rmtree(old, ignore_errors=True)
     except OSError as exc:
         raise InputError(f"{path}: cannot write the store: {exc}") from None
-    tmp = path / (STORE_MARKER + ".tmp")
-    tmp.write_text(json.dumps({"release": release.id, "layout": STORE_LAYOUT, "triples": release.triples}) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, marker)
     return False
+
+
+def _holds(path: Path, release: ReleaseInfo) -> bool:
+    held = open_disk_store(path)
+    return held is not None and held.release == release.id and held.exact.is_file()
+
+
+def _write_marker(path: Path, value: dict) -> None:
+    tmp = path / f"{STORE_MARKER}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(value, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path / STORE_MARKER)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+# --- exact literals ---------------------------------------------------------------------------
+
+_PLAIN = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+_BATCH = 50_000
+
+
+def canonical_changes(quads: Iterable[ox.Quad]) -> Iterator[tuple[str, str, ox.Literal, ox.Literal]]:
+    """(subject IRI, predicate IRI, literal as a store keeps it, literal as written) for every
+    literal of ``quads`` that a pyoxigraph store gives back in another form (``"01"^^xsd:integer``
+    as ``"1"``, ``xsd:positiveInteger`` as ``xsd:integer`` ...). Each distinct typed literal is
+    put through a small in-memory store once, in batches; nothing is held but a batch and a
+    bounded cache."""
+    seen: dict[ox.Literal, ox.Literal | None] = {}
+    batch: list[tuple[str, str, ox.Literal]] = []
+
+    def flush() -> Iterator[tuple[str, str, ox.Literal, ox.Literal]]:
+        if len(seen) > 1_000_000:
+            seen.clear()
+        fresh = list({lit for _, _, lit in batch if lit not in seen})
+        if fresh:
+            probe = ox.Store()
+            pred = ox.NamedNode("urn:ilograph:p")
+            probe.extend(ox.Quad(ox.NamedNode(f"urn:ilograph:{i}"), pred, lit) for i, lit in enumerate(fresh))
+            for q in probe:
+                lit = fresh[int(q.subject.value[len("urn:ilograph:"):])]
+                seen[lit] = None if q.object == lit else q.object  # type: ignore[assignment]
+        for s, p, lit in batch:
+            stored = seen.get(lit)
+            if stored is not None:
+                yield s, p, stored, lit
+        batch.clear()
+
+    for q in quads:
+        o = q.object
+        if (isinstance(o, ox.Literal) and isinstance(q.subject, ox.NamedNode) and o.language is None
+                and o.datatype.value not in _PLAIN):
+            batch.append((q.subject.value, q.predicate.value, o))
+            if len(batch) >= _BATCH:
+                yield from flush()
+    yield from flush()
+
+
+class ExactLiterals:
+    """The literals a store keeps in canonical form, as the release wrote them, by subject: what
+    a page or document needs to give back ``"2"^^xsd:positiveInteger`` rather than the store's
+    ``"2"^^xsd:integer``. Built with :meth:`scan` (in memory) or :meth:`write` (a SQLite file,
+    opened with :meth:`open`: nothing is read until a subject is asked for)."""
+
+    def __init__(self, rows: dict[str, list[tuple[str, ox.Literal, ox.Literal]]] | None = None,
+                 connection: sqlite3.Connection | None = None) -> None:
+        self._rows = rows
+        self._connection = connection
+        self._lock = threading.Lock()
+
+    @classmethod
+    def scan(cls, quads: Iterable[ox.Quad]) -> ExactLiterals:
+        rows: dict[str, list[tuple[str, ox.Literal, ox.Literal]]] = {}
+        for s, p, stored, written in canonical_changes(quads):
+            rows.setdefault(s, []).append((p, stored, written))
+        return cls(rows=rows)
+
+    @staticmethod
+    def write(path: Path, quads: Iterable[ox.Quad]) -> None:
+        """Write the changes found in ``quads`` to a new SQLite file at ``path``."""
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            db.execute("CREATE TABLE exact (subject TEXT, predicate TEXT, stored_value TEXT, stored_type TEXT, "
+                       "value TEXT, type TEXT)")
+            rows = ((s, p, st.value, st.datatype.value, w.value, w.datatype.value)
+                    for s, p, st, w in canonical_changes(quads))
+            db.executemany("INSERT INTO exact VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.execute("CREATE INDEX exact_subject ON exact (subject)")
+            db.commit()
+
+    @classmethod
+    def open(cls, path: Path) -> ExactLiterals:
+        """The file written by :meth:`write`, read-only. Raises :class:`InputError` if unreadable."""
+        try:
+            db = sqlite3.connect(f"file:{Path(path).absolute()}?mode=ro", uri=True, check_same_thread=False)
+            db.execute("SELECT 1 FROM exact LIMIT 1")
+        except sqlite3.Error as exc:
+            raise InputError(f"{path}: cannot read the exact literals of the store: {exc}") from None
+        return cls(connection=db)
+
+    def of(self, subject: str) -> list[tuple[str, ox.Literal, ox.Literal]]:
+        """(predicate, literal as stored, literal as written) of ``subject``."""
+        if self._rows is not None:
+            return self._rows.get(subject, [])
+        assert self._connection is not None
+        with self._lock:
+            found = self._connection.execute(
+                "SELECT predicate, stored_value, stored_type, value, type FROM exact WHERE subject = ?",
+                (subject,)).fetchall()
+        return [(p, ox.Literal(sv, datatype=ox.NamedNode(st)), ox.Literal(v, datatype=ox.NamedNode(t)))
+                for p, sv, st, v, t in found]
+
+    def restore(self, triples: Iterable[ox.Triple]) -> set[ox.Triple]:
+        """``triples`` with each literal the store changed replaced by the forms the release wrote."""
+        out: set[ox.Triple] = set()
+        known: dict[str, dict[tuple[str, ox.Literal], list[ox.Literal]]] = {}
+        for t in triples:
+            if isinstance(t.object, ox.Literal) and isinstance(t.subject, ox.NamedNode):
+                table = known.get(t.subject.value)
+                if table is None:
+                    table = {}
+                    for p, stored, written in self.of(t.subject.value):
+                        table.setdefault((p, stored), []).append(written)
+                    known[t.subject.value] = table
+                written_forms = table.get((t.predicate.value, t.object))
+                if written_forms:
+                    out.update(ox.Triple(t.subject, t.predicate, w) for w in written_forms)
+                    continue
+            out.add(t)
+        return out
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
 
 
 def graph_sizes(store: ox.Store) -> dict[str, int]:

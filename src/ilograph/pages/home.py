@@ -9,7 +9,7 @@ import pyoxigraph as ox
 
 from .lang import messages
 from .links import Links
-from .publication import ACRONYM, ILO, RDF_TYPE, FileInfo, Publication, named, run
+from .publication import ACRONYM, ILO, RDF_TYPE, FileInfo, Publication, named
 from .svg import Diagram, Edge, Node, overview
 from .views import Ref, label_of, property_label, ref
 
@@ -42,7 +42,7 @@ class HomeView:
 def home_view(pub: Publication, links: Links, lang: str) -> HomeView:
     space = pub.base + "id/"
     by_class: dict[str, set[str]] = {}
-    for row in run(pub.store, "instances", space=ox.Literal(space)):
+    for row in pub.run("instances", space=ox.Literal(space)):
         by_class.setdefault(row["class"].value, set()).add(row["s"].value)
     members = set().union(*by_class.values()) if by_class else set()
     classes = []
@@ -59,7 +59,7 @@ def _overview(pub: Publication, links: Links, by_class: dict[str, set[str]],
     supers: dict[str, set[str]] = {}
     for cls in by_class:
         node = named(cls)
-        supers[cls] = {row["class"].value for row in run(pub.store, "superclasses", this=node)} if node else {cls}
+        supers[cls] = {row["class"].value for row in pub.run("superclasses", this=node)} if node else {cls}
     sectors = [s for s in OVERVIEW if any(c in supers.get(k, ()) for k in by_class for c in s)]
     if not sectors:
         sectors = [(c,) for c, _ in sorted(by_class.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:4]]
@@ -79,7 +79,7 @@ def _overview(pub: Publication, links: Links, by_class: dict[str, set[str]],
         group.sort(key=lambda n: n.label.lower())
     edges: list[Edge] = []
     rels: dict[str, int] = {}
-    for row in run(pub.store, "links-between", space=ox.Literal(pub.base + "id/")):
+    for row in pub.run("links-between", space=ox.Literal(pub.base + "id/")):
         s, p, o = row["s"].value, row["p"].value, row["o"].value
         if s in placed and o in placed:
             rels.setdefault(p, len(rels))
@@ -109,7 +109,7 @@ def search(pub: Publication, links: Links, q: str, lang: str) -> tuple[list[Hit]
     if not q:
         return [], False
     found: dict[str, list[str]] = {}
-    for row in run(pub.store, "search", q=ox.Literal(q), space=ox.Literal(pub.base)):
+    for row in pub.run("search", q=ox.Literal(q), space=ox.Literal(pub.base)):
         iri = row["s"].value
         if pub.page_of(iri) is None:
             continue

@@ -3,7 +3,14 @@ JSON-LD context and schema.org description, and what a page needs to know about 
 
 Queries are the ``queries/*.rq`` files of this package; the IRI or text a query is about is bound
 with ``substitutions`` (``?this``, ``?space``, ``?q``, ``?ns``), never formatted into the query text.
-Every query runs with the default graph as the union of the named graphs.
+Every query sees as its default graph the merge of the named graphs: the union of the named
+graphs of a store holding only the quads, or the default graph itself of a store laid out as the
+query service's (:func:`ilograph.store.load_release`, which stores that merge).
+
+Opening is cheap whatever the size when the release's on-disk store is given
+(:meth:`Publication.open` with ``disk=``): the store is opened read-only and the exact literals are
+looked up per subject when a page needs them; only the manifest, the checksums, the JSON-LD
+context and the schema.org description are read at start.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from ..errors import InputError
+from ..store import DiskStore, ExactLiterals
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -43,17 +51,21 @@ def query_text(name: str) -> str:
     return (files(__package__) / "queries" / f"{name}.rq").read_text(encoding="utf-8")
 
 
-def run(store: ox.Store, name: str, **bindings: ox.NamedNode | ox.Literal) -> list[ox.QuerySolution]:
-    """Run the package query ``name`` with each keyword bound to its variable (``this=...``)."""
+def run(store: ox.Store, name: str, *, union: bool = True,
+        **bindings: ox.NamedNode | ox.Literal) -> list[ox.QuerySolution]:
+    """Run the package query ``name`` with each keyword bound to its variable (``this=...``);
+    ``union``: the default graph is the union of the named graphs (a store holding only quads),
+    else the store's own default graph (one that holds their merge)."""
     result = store.query(query_text(name), substitutions={ox.Variable(k): v for k, v in bindings.items()},
-                         use_default_graph_as_union=True)
+                         use_default_graph_as_union=union)
     return list(result)  # type: ignore[arg-type]
 
 
-def construct(store: ox.Store, name: str, **bindings: ox.NamedNode | ox.Literal) -> list[ox.Triple]:
+def construct(store: ox.Store, name: str, *, union: bool = True,
+              **bindings: ox.NamedNode | ox.Literal) -> list[ox.Triple]:
     """Run the package CONSTRUCT query ``name``; the distinct triples in a stable order."""
     result = store.query(query_text(name), substitutions={ox.Variable(k): v for k, v in bindings.items()},
-                         use_default_graph_as_union=True)
+                         use_default_graph_as_union=union)
     return sorted(set(result), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))  # type: ignore[arg-type]
 
 
@@ -117,17 +129,23 @@ class Publication:
     context: dict = field(default_factory=dict)
     schema: dict | None = None
     prefixes: dict[str, str] = field(default_factory=dict)
-    #: the quads exactly as released (the store keeps literals in canonical form, so that
-    #: ``"2"^^xsd:positiveInteger`` reads back as ``xsd:integer``); used for exact descriptions
-    exact: ox.Dataset | None = None
+    #: the literals as released where the store keeps another form (it canonicalizes them, so
+    #: that ``"2"^^xsd:positiveInteger`` reads back as ``xsd:integer``); used for exact descriptions
+    exact: ExactLiterals | None = None
     folder: Path | None = None
+    #: whether the default graph of queries is the union of the named graphs (a store of quads
+    #: alone) or the store's own default graph (a store that also holds their merge)
+    union: bool = True
     _terms: dict[str, TermInfo] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def open(cls, folder: str | Path, *, store: ox.Store | None = None) -> Publication:
-        """Open the release at ``folder`` (its ``release.json``, quads, context, schema.org
-        description and ``SHA256SUMS``). ``store`` is used as is when given (it must hold the
-        release's quads); otherwise the quads are loaded into a new in-memory store.
+    def open(cls, folder: str | Path, *, store: ox.Store | None = None, disk: DiskStore | None = None) -> Publication:
+        """Open the release at ``folder`` (its ``release.json``, context, schema.org description
+        and ``SHA256SUMS``). With ``disk`` (the release's on-disk store, see
+        :func:`ilograph.store.prepare_disk_store`), its store is opened read-only and nothing else
+        is read: start-up does not grow with the release. Otherwise the quads are parsed: into a
+        new in-memory store, or, when ``store`` is given (it must hold the release's quads and
+        nothing else), only to find the exact literals.
 
         Raises :class:`~ilograph.errors.InputError` when ``folder`` is not a readable release.
         """
@@ -136,10 +154,19 @@ class Publication:
             manifest = json.loads((folder / "release.json").read_text(encoding="utf-8"))
             listed = manifest["files"]
             quads_name = next(f["name"] for f in listed if f["media_type"] == "application/n-quads")
-            quads = list(ox.parse(path=str(folder / quads_name), format=ox.RdfFormat.N_QUADS))
             context = _read_json(folder / "context.jsonld") or {"@context": {}}
             schema = _read_json(folder / "dataset.jsonld")
             sums = _read_sums(folder / "SHA256SUMS")
+            exact: ExactLiterals | None = None
+            if disk is not None:
+                store, exact = disk.open(), ExactLiterals.open(disk.exact)
+            else:
+                quads = list(ox.parse(path=str(folder / quads_name), format=ox.RdfFormat.N_QUADS))
+                exact = ExactLiterals.scan(quads)
+                if store is None:
+                    store = ox.Store()
+                    store.bulk_extend(quads)
+                del quads
         except (OSError, ValueError, KeyError, StopIteration, TypeError, SyntaxError) as exc:
             raise InputError(f"{folder}: not a readable ilograph release ({type(exc).__name__}: {exc}); "
                              "run `ilograph build`") from None
@@ -150,9 +177,6 @@ class Publication:
             if path.is_file() and name not in {f.name for f in infos}:
                 digest = sums.get(name) or hashlib.sha256(path.read_bytes()).hexdigest()
                 infos.append(FileInfo(name, path.stat().st_size, digest, media_type(name)))
-        if store is None:
-            store = ox.Store()
-            store.bulk_extend(quads)
         dataset = manifest.get("dataset", {})
         description = str((schema or {}).get("description", "")) if isinstance(schema, dict) else ""
         return cls(store=store, base=str(dataset["base"]), title=str(dataset.get("title") or "Untitled dataset"),
@@ -160,7 +184,7 @@ class Publication:
                    release_id=hashlib.sha256((folder / "SHA256SUMS").read_bytes()).hexdigest()[:16],
                    triples=int(manifest.get("triples", 0)), files=tuple(sorted(infos, key=lambda f: f.name)),
                    context=context, schema=schema if isinstance(schema, dict) else None,
-                   prefixes=_prefixes(context), exact=ox.Dataset(quads), folder=folder)
+                   prefixes=_prefixes(context), exact=exact, folder=folder, union=disk is None)
 
     @classmethod
     def from_store(cls, store: ox.Store, base: str, **settings: object) -> Publication:
@@ -174,12 +198,16 @@ class Publication:
 
     # --- what is published ------------------------------------------------------------------
 
+    def run(self, name: str, **bindings: ox.NamedNode | ox.Literal) -> list[ox.QuerySolution]:
+        """:func:`run` on this publication's store, with its default graph."""
+        return run(self.store, name, union=self.union, **bindings)
+
     def resources(self) -> list[str]:
         """Every IRI under the base that has a page of its own: subjects and objects of the
         store, except the home page (the base and its fragments), the vocabulary (``def``) and IRIs
         whose path cannot be a file name (see :meth:`page_of`)."""
         found = set()
-        for row in run(self.store, "resources", space=ox.Literal(self.base)):
+        for row in self.run("resources", space=ox.Literal(self.base)):
             iri = row["r"].value
             if self.page_of(iri) is not None:
                 found.add(iri)
@@ -205,7 +233,7 @@ class Publication:
         return self.folder / name
 
     def ontologies(self) -> list[str]:
-        return sorted(row["ontology"].value for row in run(self.store, "ontologies", space=ox.Literal(self.base)))
+        return sorted(row["ontology"].value for row in self.run("ontologies", space=ox.Literal(self.base)))
 
     # --- documents --------------------------------------------------------------------------
 
@@ -213,7 +241,7 @@ class Publication:
         """:func:`~.rdf.describe` with the release's exact literals."""
         from .rdf import describe
 
-        return describe(self.store, iri, exact=self.exact)
+        return describe(self.store, iri, exact=self.exact, union=self.union)
 
     def document(self, iri: str, fmt: str) -> bytes:
         """:func:`~.rdf.resource_document` with the release's JSON-LD context, prefixes and exact
@@ -221,7 +249,7 @@ class Publication:
         from .rdf import resource_document
 
         return resource_document(self.store, iri, fmt, context=self.context or None, prefixes=self.prefixes,
-                                 exact=self.exact)
+                                 exact=self.exact, union=self.union)
 
     def vocabulary_document(self, fmt: str) -> bytes:
         """The vocabulary as ``fmt``: the release's ``ontology.<ext>`` file when there is one, else
@@ -233,10 +261,12 @@ class Publication:
         if self.folder is not None and (self.folder / f"ontology.{ext}").is_file():
             return (self.folder / f"ontology.{ext}").read_bytes()
         prefix = self.base + "graph/ontology/"
-        quads = self.exact if self.exact is not None else self.store
-        triples = sorted({q.triple for q in quads
-                          if isinstance(q.graph_name, ox.NamedNode) and q.graph_name.value.startswith(prefix)},
-                         key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+        found = {q.triple for graph in self.store.named_graphs()
+                 if isinstance(graph, ox.NamedNode) and graph.value.startswith(prefix)
+                 for q in self.store.quads_for_pattern(None, None, None, graph)}
+        if self.exact is not None:
+            found = self.exact.restore(found)
+        triples = sorted(found, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
         if not triples:
             raise NotFound("this publication has no vocabulary")
         return serialize(triples, ext, context=self.context or None, prefixes=self.prefixes)
@@ -249,7 +279,7 @@ class Publication:
         if info is None:
             values: dict[str, list] = {}
             node = named(iri)
-            for row in (run(self.store, "term", this=node) if node is not None else ()):
+            for row in (self.run("term", this=node) if node is not None else ()):
                 values.setdefault(row["key"].value, []).append(row["value"])
             info = TermInfo(iri, {k: tuple(v) for k, v in values.items()})
             if len(self._terms) > _CACHE_LIMIT:
@@ -274,7 +304,7 @@ class Publication:
         node = named(iri)
         if node is None:
             return
-        for row in run(self.store, "statements", this=node):
+        for row in self.run("statements", this=node):
             g = row["g"]
             yield row["p"].value, row["o"], (g.value if g is not None else None)
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import pyoxigraph as ox
 
 from ..errors import IlographError
+from ..store import ExactLiterals
 from .publication import construct
 
 #: extension: (pyoxigraph format or None for JSON-LD, media type)
@@ -49,21 +50,22 @@ def format_name(fmt: str) -> str:
     return key
 
 
-def describe(store: ox.Store, iri: str, *, exact: ox.Dataset | None = None) -> list[ox.Triple]:
+def describe(store: ox.Store, iri: str, *, exact: ExactLiterals | None = None, union: bool = True) -> list[ox.Triple]:
     """The description of ``iri`` served as RDF (``queries/describe.rq``): its own statements,
     the statements linking to it, and the labels (``skos:prefLabel``, ``rdfs:label``, every
     language) and types of every resource it links to or is linked from; blank nodes it points to
     are followed to their own statements. Distinct triples in a stable order; an empty list when
     the store says nothing of ``iri`` (a 404).
 
-    ``exact`` (the released quads) gives back literals as they were written: the store keeps them
-    in canonical form (``"2"^^xsd:positiveInteger`` reads back as ``xsd:integer``).
+    ``exact`` (:class:`~ilograph.store.ExactLiterals` of the release) gives back literals as they
+    were written: the store keeps them in canonical form (``"2"^^xsd:positiveInteger`` reads back
+    as ``xsd:integer``). ``union``: see :func:`~.publication.run`.
     """
     try:
         node = ox.NamedNode(iri)
     except ValueError:
         return []
-    triples = set(construct(store, "describe", this=node))
+    triples = set(construct(store, "describe", union=union, this=node))
     todo = [t.object for t in triples if isinstance(t.object, ox.BlankNode)]
     seen: set[ox.BlankNode] = set()
     while todo:
@@ -76,25 +78,13 @@ def describe(store: ox.Store, iri: str, *, exact: ox.Dataset | None = None) -> l
             if isinstance(q.object, ox.BlankNode):
                 todo.append(q.object)
     if exact is not None:
-        triples = _exact_literals(triples, exact)
+        triples = exact.restore(triples)
     return sorted(triples, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
 
 
-def _exact_literals(triples: set[ox.Triple], exact: ox.Dataset) -> set[ox.Triple]:
-    pairs = {(t.subject, t.predicate) for t in triples
-             if isinstance(t.object, ox.Literal) and isinstance(t.subject, ox.NamedNode)}
-    if not pairs:
-        return triples
-    kept = {t for t in triples if not (isinstance(t.object, ox.Literal) and (t.subject, t.predicate) in pairs)}
-    for subject, predicate in pairs:
-        for q in exact.quads_for_subject(subject):
-            if q.predicate == predicate and isinstance(q.object, ox.Literal):
-                kept.add(q.triple)
-    return kept
-
-
 def resource_document(store: ox.Store, iri: str, fmt: str, *, context: Mapping | None = None,
-                      prefixes: Mapping[str, str] | None = None, exact: ox.Dataset | None = None) -> bytes:
+                      prefixes: Mapping[str, str] | None = None, exact: ExactLiterals | None = None,
+                      union: bool = True) -> bytes:
     """The description of ``iri`` (:func:`describe`) serialized as ``fmt`` (``ttl``, ``nt``,
     ``rdf``, ``jsonld``, or their names and media types): Turtle and RDF/XML with the ``prefixes``
     they use; JSON-LD compacted with ``context`` (the release's ``context.jsonld``, inline, so a
@@ -103,7 +93,7 @@ def resource_document(store: ox.Store, iri: str, fmt: str, *, context: Mapping |
     Raises :class:`NotFound` when the store says nothing of ``iri``, ValueError for an unknown format.
     """
     ext = format_name(fmt)
-    triples = describe(store, iri, exact=exact)
+    triples = describe(store, iri, exact=exact, union=union)
     if not triples:
         raise NotFound(f"{iri} is not described here")
     return serialize(triples, ext, context=context, prefixes=prefixes)

@@ -26,7 +26,6 @@ from .publication import (
     SOURCE,
     Publication,
     named,
-    run,
 )
 from .svg import Diagram, Edge, Node, neighbourhood
 from .views import Group, Ref, Value, label_of, pick, property_label, ref, value
@@ -79,7 +78,7 @@ def resource_view(pub: Publication, iri: str, links: Links, lang: str) -> Resour
         if g is not None and g not in outgoing[p][o]:
             outgoing[p][o].append(g)
     incoming: dict[str, dict[ox.NamedNode | ox.BlankNode, list[str]]] = {}
-    for row in run(pub.store, "incoming", this=node):
+    for row in pub.run("incoming", this=node):
         s, g = row["s"], row["g"]
         incoming.setdefault(row["p"].value, {}).setdefault(s, [])
         if g is not None and g.value not in incoming[row["p"].value][s]:
@@ -227,7 +226,7 @@ def _schema(pub: Publication, iri: str, outgoing: dict) -> dict:
     types = set()
     for t in outgoing.get(RDF_TYPE, {}):
         if isinstance(t, ox.NamedNode):
-            for row in run(pub.store, "superclasses", this=t):
+            for row in pub.run("superclasses", this=t):
                 c = row["class"].value
                 if c.startswith((SCHEMA, "http://schema.org/")):
                     types.add(c.rsplit("/", 1)[-1])

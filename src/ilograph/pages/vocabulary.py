@@ -20,7 +20,6 @@ from .publication import (
     RDFS,
     Publication,
     named,
-    run,
 )
 from .views import Ref, Value, label_of, pick, property_label, ref, value
 
@@ -94,7 +93,7 @@ def vocabulary_view(pub: Publication, links: Links, lang: str) -> VocabularyView
                                       [Value(text=f"{prefix}: <{namespace}>" if prefix else namespace)]))
 
     kinds: dict[str, set[str]] = {}
-    for row in run(pub.store, "vocabulary-terms", ns=ox.Literal(namespace)):
+    for row in pub.run("vocabulary-terms", ns=ox.Literal(namespace)):
         kinds.setdefault(row["term"].value, set()).add(row["kind"].value)
     sections: list[tuple[str, list[Term]]] = [(name, []) for name, _ in _KINDS]
     for term_iri in sorted(kinds, key=lambda i: i[len(namespace):].lower()):
@@ -129,7 +128,7 @@ def _term(pub: Publication, links: Links, iri: str, namespace: str, kind: str, t
 
     is_class = kind == "classes"
     up = RDFS + ("subClassOf" if is_class else "subPropertyOf")
-    rows = run(pub.store, "incoming", this=node) if node is not None else []
+    rows = pub.run("incoming", this=node) if node is not None else []
     subs = sorted((ref(pub, links, row["s"], lang) for row in rows
                    if row["p"].value == up and isinstance(row["s"], ox.NamedNode)), key=lambda r: r.label.lower())
     subs = list({r.iri: r for r in subs}.values())
@@ -143,7 +142,7 @@ def _term(pub: Publication, links: Links, iri: str, namespace: str, kind: str, t
     disjoint = []
     if is_class and node is not None:
         disjoint = sorted({row["other"].value: ref(pub, links, row["other"], lang)
-                           for row in run(pub.store, "disjoint", this=node)}.values(), key=lambda r: r.label.lower())
+                           for row in pub.run("disjoint", this=node)}.values(), key=lambda r: r.label.lower())
     own = ref(pub, links, iri, lang)
     return Term(anchor=iri[len(namespace):], ref=own, curie=pub.curie(iri), kind=kind,
                 definition=text(DEFINITION) or text(DCTERMS + "description"), comment=text(COMMENT),

@@ -19,18 +19,25 @@ Content-Security-Policy (no script at all). Rendering runs in a small thread poo
 object, and answers are kept in an LRU cache keyed by the release, the path, the language and,
 for the files rewritten for the host (``sitemap.xml``, ``robots.txt``), the host: HTML links are
 root-relative, so pages do not depend on the host.
+
+Downloads up to the cache's item size are read once and kept; larger files (a dump of millions of
+triples is gigabytes) are answered by a :class:`FileResponse` that reads them from disk in chunks
+as they are sent, with ``Range`` requests (one range: ``206``; unsatisfiable: ``416``) and
+``If-Range``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import os
 import re
 import sys
 import time
 import traceback
-from collections.abc import Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import quote
 
@@ -75,6 +82,45 @@ _ETAG = re.compile(r'(?:W/)?"[^"]*"')
 _NAMES_HTML = re.compile(r"(?:^|,)\s*(?:text/html|application/xhtml\+xml)\s*(?:[;,]|$)", re.IGNORECASE)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 _QUERY_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"<>\\^`{|}')
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+#: bytes read from disk at a time when a file is streamed
+CHUNK = 256 * 1024
+
+
+class FileResponse(Response):
+    """A release file (or one byte range of it) answered from disk. :meth:`stream` gives it in
+    chunks of :data:`CHUNK` bytes, read in a thread, so a server sending it holds one chunk at a
+    time; ``body`` reads it whole, for a sender that only sends whole bodies."""
+
+    def __init__(self, status: int, path: Path, start: int, end: int, content_type: str, headers: Headers) -> None:
+        self.status = status
+        self.path = path
+        self.start = start
+        self.end = end  # exclusive
+        self.content_type = content_type
+        self.headers = headers
+        self.length = end - start
+
+    @property  # type: ignore[override]
+    def body(self) -> bytes:
+        with open(self.path, "rb") as handle:
+            handle.seek(self.start)
+            return handle.read(self.length)
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The bytes ``start`` to ``end``, chunk by chunk."""
+        loop = asyncio.get_running_loop()
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            offset = self.start
+            while offset < self.end:
+                chunk = await loop.run_in_executor(None, os.pread, fd, min(CHUNK, self.end - offset), offset)
+                if not chunk:  # the file shrank: nothing more to send (the length is already announced)
+                    return
+                offset += len(chunk)
+                yield chunk
+        finally:
+            os.close(fd)
 
 
 def page_headers(*, csp: str = PAGE_CSP, vary: str = "Accept") -> Headers:
@@ -156,11 +202,24 @@ class LinkedData:
             raise HttpError(404, f"the release has no file {name!r}; /download/ lists them")
         info = self.files[name]
         media = info.media_type + ("; charset=utf-8" if info.media_type.startswith("text/") else "")
-        headers: Headers = [(b"etag", f'"{info.sha256}"'.encode()), (b"last-modified", self.last_modified.encode())]
-        if self._not_modified(request, f'"{info.sha256}"'):
+        etag = f'"{info.sha256}"'
+        headers: Headers = [(b"etag", etag.encode()), (b"last-modified", self.last_modified.encode()),
+                            (b"accept-ranges", b"bytes")]
+        if self._not_modified(request, etag):
             return Response(304, b"", media, headers)
+        asked = request.header("range")
+        if asked is not None and request.method == "GET" and self._range_applies(request, etag):
+            span = _byte_range(asked, info.size)
+            if span is None:
+                raise HttpError(416, f"the range {asked!r} is not within the {info.size} bytes of {name}",
+                                [(b"content-range", f"bytes */{info.size}".encode()), (b"accept-ranges", b"bytes")])
+            if span != (0, info.size):
+                headers.append((b"content-range", f"bytes {span[0]}-{span[1] - 1}/{info.size}".encode()))
+                return FileResponse(206, path, span[0], span[1], media, headers)
         if request.method == "HEAD":  # the length without reading the file
             return Response(200, b"", media, headers, length=info.size)
+        if info.size > self.cache.item_bytes:
+            return FileResponse(200, path, 0, info.size, media, headers)
         key = ("file", name)
         cached = self.cache.get(key)
         if cached is None:
@@ -168,6 +227,21 @@ class LinkedData:
             cached = Response(200, body, media, headers)
             self.cache.put(key, cached, len(body))
         return cached
+
+    def _range_applies(self, request: Request, etag: str) -> bool:
+        """RFC 9110, 13.1.5: with ``If-Range``, a range is served only if it names the current
+        (strong) ETag or a date no earlier than the file's; otherwise the whole file is sent."""
+        condition = request.header("if-range")
+        if condition is None:
+            return True
+        condition = condition.strip()
+        if condition.startswith(('"', "W/")):
+            return condition == etag
+        try:
+            when = email.utils.parsedate_to_datetime(condition)
+        except (TypeError, ValueError, IndexError):
+            return False
+        return when.tzinfo is not None and self.modified <= when.timestamp()
 
     async def search(self, request: Request) -> Response:
         q = next((v for k, v in parse_params(request.query_string, "query string") if k == "q"), "")[:200]
@@ -327,4 +401,24 @@ class LinkedData:
                         [h for h in page_headers() if h[0] != b"vary"] + extra)
 
 
-__all__ = ["CATALOGUE", "PAGE_CSP", "LinkedData", "page_headers", "wants_html"]
+def _byte_range(value: str, size: int) -> tuple[int, int] | None:
+    """The one byte range of a ``Range`` header as (start, end exclusive), clipped to ``size``;
+    ``(0, size)`` for a header this server does not take (several ranges, another unit: the whole
+    file is sent, as RFC 9110 allows); None when it cannot be satisfied (416)."""
+    match = _RANGE.match(value)
+    if match is None:
+        return (0, size)
+    first, last = match.groups()
+    if not first and not last:
+        return (0, size)
+    if not first:  # the last N bytes
+        count = int(last)
+        return (max(size - count, 0), size) if count > 0 and size > 0 else None
+    start = int(first)
+    end = min(int(last) + 1, size) if last else size
+    if start >= size or (last and int(last) < start):
+        return None
+    return (start, end)
+
+
+__all__ = ["CATALOGUE", "PAGE_CSP", "FileResponse", "LinkedData", "page_headers", "wants_html"]

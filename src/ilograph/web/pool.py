@@ -8,8 +8,10 @@ killed with SIGKILL and a fresh one is started in the background, so the pool he
 the other workers go on answering. A worker that dies on its own is replaced the same way.
 
 Each worker holds its own copy of the store in memory (fastest queries; start-up costs one load of
-the release), or opens the same on-disk store read-only (near-instant start-up, one copy in the
-page cache, slower queries).
+the release, and memory, per worker), or opens the same on-disk store read-only (what ``ilograph
+serve`` does by default: near-instant start-up whatever the size, one copy in the page cache
+shared by every worker, slower scans). With an on-disk store, the triples per graph come from its
+marker (counted once when it was loaded), not from a query at start-up.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from ..store import Answer, EngineFailure, Job, Overloaded, QueryTimeout, ReleaseInfo, StoreError
+from ..store import Answer, EngineFailure, Job, Overloaded, QueryTimeout, ReleaseInfo, StoreError, open_disk_store
 
 _HEADER = struct.Struct("!I")
 
@@ -119,6 +121,8 @@ class WorkerPool:
 
     ``timeout`` is in seconds and counts from the moment a request reaches the pool, waiting
     included; ``queue_limit`` is how many requests may wait for a worker before more are refused.
+    ``store_path`` is an on-disk store folder made by :func:`ilograph.store.prepare_disk_store`
+    for this release (None: each worker loads the release in memory).
     """
 
     def __init__(self, release: ReleaseInfo, *, size: int, timeout: float, queue_limit: int = 64,
@@ -130,6 +134,7 @@ class WorkerPool:
         self.queue_limit = queue_limit
         self.isolated = False
         self._store_path = store_path
+        self._disk: str | None = None
         self._memory_mb = memory_mb
         self._log = log or (lambda message: print(f"ilograph: {message}", file=sys.stderr))
         self._idle: asyncio.LifoQueue[_Worker] = asyncio.LifoQueue()
@@ -148,7 +153,14 @@ class WorkerPool:
         if self._started:
             return
         self._started = True
-        workers = await asyncio.gather(*(self._spawn(stats=i == 0) for i in range(self.size)),
+        if self._store_path is not None:
+            held = open_disk_store(self._store_path)
+            if held is None or held.release != self.release.id:
+                raise StoreError(f"{self._store_path}: the on-disk store does not hold release {self.release.id}")
+            self._disk = str(held.oxigraph)
+            self.release = replace(self.release, graph_triples=dict(held.graph_triples))
+        stats = self._disk is None
+        workers = await asyncio.gather(*(self._spawn(stats=stats and i == 0) for i in range(self.size)),
                                        return_exceptions=True)
         failures = [w for w in workers if isinstance(w, BaseException)]
         if failures:
@@ -171,7 +183,7 @@ class WorkerPool:
     async def _spawn(self, *, stats: bool = False) -> _Worker:
         parent, child = socket.socketpair()
         config = {"fd": child.fileno(), "memory_mb": self._memory_mb, "stats": stats,
-                  "store": str(self._store_path) if self._store_path else None,
+                  "store": self._disk,
                   "quads": str(self.release.quads_file), "triples": str(self.release.triples_file)}
         try:
             process = await asyncio.create_subprocess_exec(
