@@ -66,7 +66,7 @@ def _serve(project: Project, release: ReleaseInfo, settings: Settings, *, host: 
 
     if settings.store_dir is not None:
         started = time.perf_counter()
-        reused = prepare_disk_store(settings.store_dir, release, progress=progress)
+        reused = prepare_disk_store(settings.store_dir, release, progress=say)
         say(f"on-disk store at {settings.store_dir}: "
             + ("already holds this release" if reused else f"loaded in {time.perf_counter() - started:.1f} s"))
     queries = named_queries(project)
@@ -79,12 +79,13 @@ async def _run(release: ReleaseInfo, settings: Settings, queries: list, *, host:
     from granian.log import LogLevels
     from granian.server.embed import Server
 
-    from .pages import Publication
     from .remote import RemoteStore
     from .web.app import create_app
     from .web.pool import WorkerPool
 
     _check_port(host, port)
+    disk = open_disk_store(settings.store_dir) if settings.store_dir is not None else None
+    opening = asyncio.get_running_loop().run_in_executor(None, _open_pages, release, disk)  # while workers start
     started = time.perf_counter()
     pool: WorkerPool | RemoteStore
     if settings.store_url:  # another SPARQL store answers the queries (it must hold this release)
@@ -101,10 +102,8 @@ async def _run(release: ReleaseInfo, settings: Settings, queries: list, *, host:
         else:
             say(f"{pool.size} query workers ready in {time.perf_counter() - started:.2f} s"
                 + ("" if pool.isolated else " (the system did not let them drop network access)"))
-        started = time.perf_counter()
-        disk = open_disk_store(settings.store_dir) if settings.store_dir is not None else None
-        publication = Publication.open(release.folder, disk=disk)
-        say(f"pages ready in {time.perf_counter() - started:.2f} s")
+        publication, took = await opening
+        say(f"pages ready in {took:.2f} s")
         app = create_app(settings, pool, queries=queries, publication=publication)
         server = Server(app, address=host, port=port, interface=Interfaces.ASGINL, http=HTTPModes.auto,
                         websockets=False, log_enabled=verbose, log_level=LogLevels.warning, log_access=verbose,
@@ -125,6 +124,14 @@ async def _run(release: ReleaseInfo, settings: Settings, queries: list, *, host:
     finally:
         await pool.close()
     say("stopped")
+
+
+def _open_pages(release: ReleaseInfo, disk):
+    """The publication the pages are drawn from, and the seconds it took to open."""
+    from .pages import Publication
+
+    started = time.perf_counter()
+    return Publication.open(release.folder, disk=disk), time.perf_counter() - started
 
 
 def _check_port(host: str, port: int) -> None:

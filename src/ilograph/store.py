@@ -45,7 +45,7 @@ STORE_MARKER = "ilograph-store.json"
 #: How a store holds a release: every file's named graph, and in the default graph the merge of
 #: all of them (each triple once); on disk, one sub-folder per release named by the marker.
 #: Bumped when that changes, so on-disk stores are rebuilt.
-STORE_LAYOUT = 3
+STORE_LAYOUT = 4
 #: The folder of a project where ``ilograph serve`` keeps what it may rebuild at any time (the
 #: default on-disk store, the stamps of verified releases); never part of a release.
 STATE_DIR = ".ilograph"
@@ -175,8 +175,6 @@ def release_is_current(project: Project, folder: Path) -> bool:
     reading any file. Any difference (a file written, replaced, added or removed, another
     ilograph version) falls back to the full check. ``ilograph verify`` always checks in full.
     """
-    from .release import sources_digest, verify
-
     folder = Path(folder).absolute()
     sources = sources_snapshot(project)
     files = _release_snapshot(folder)
@@ -185,6 +183,8 @@ def release_is_current(project: Project, folder: Path) -> bool:
     stamp = _stamp_path(project, folder)
     if _read_json(stamp) == _stamp(folder, sources, files):
         return True
+    from .release import sources_digest, verify  # (only now: it imports the validators)
+
     try:
         manifest = json.loads((folder / "release.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -272,18 +272,32 @@ def _write_stamp(path: Path, stamp: dict) -> None:
 
 
 def load_release(release: ReleaseInfo, path: Path | None = None) -> ox.Store:
-    """A pyoxigraph store holding the release (in memory, or at ``path`` on disk): each source
-    file's named graph from the N-Quads dump, and in the default graph the whole graph from the
-    N-Triples dump, that is the RDF merge of the named graphs with each triple once.
+    """A pyoxigraph store holding the release (in memory, or at ``path`` on disk), filled by
+    :func:`fill`."""
+    store = ox.Store(str(path)) if path is not None else ox.Store()
+    fill(store, release.quads_file)
+    return store
+
+
+def fill(store: ox.Store, quads_file: Path) -> None:
+    """Load a release's N-Quads dump into ``store``: each source file's named graph, and in the
+    default graph the whole graph, that is the RDF merge of the named graphs with each triple once
+    (what the N-Triples dump holds), with the same blank nodes as the named graphs (the dumps'
+    labels are kept: a blank node is one node wherever it is stated).
 
     The merge is stored rather than asked for with ``use_default_graph_as_union``, because
     pyoxigraph 0.5 counts a triple once per graph that holds it there (oxigraph issue 1919, fixed
     after 0.5): a fact stated in two source files would come back twice.
     """
-    store = ox.Store(str(path)) if path is not None else ox.Store()
-    store.bulk_load(path=str(release.quads_file), format=ox.RdfFormat.N_QUADS)
-    store.bulk_load(path=str(release.triples_file), format=ox.RdfFormat.N_TRIPLES)
-    return store
+    default = ox.DefaultGraph()
+
+    def quads() -> Iterator[ox.Quad]:
+        for q in ox.parse(path=str(quads_file), format=ox.RdfFormat.N_QUADS):
+            yield q
+            if not isinstance(q.graph_name, ox.DefaultGraph):
+                yield ox.Quad(q.subject, q.predicate, q.object, default)
+
+    store.bulk_extend(quads())
 
 
 def load_merge(release: ReleaseInfo) -> ox.Store:
@@ -417,9 +431,12 @@ _BATCH = 50_000
 def canonical_changes(quads: Iterable[ox.Quad]) -> Iterator[tuple[str, str, ox.Literal, ox.Literal]]:
     """(subject IRI, predicate IRI, literal as a store keeps it, literal as written) for every
     literal of ``quads`` that a pyoxigraph store gives back in another form (``"01"^^xsd:integer``
-    as ``"1"``, ``xsd:positiveInteger`` as ``xsd:integer`` ...). Each distinct typed literal is
-    put through a small in-memory store once, in batches; nothing is held but a batch and a
-    bounded cache."""
+    as ``"1"``, ``xsd:positiveInteger`` as ``xsd:integer`` ...), and for a literal kept as it is
+    that shares its subject, predicate and stored form with such a one (``"1"`` beside ``"01"``:
+    the store holds one triple for both). Each distinct typed literal is put through a small
+    in-memory store once, in batches of :data:`_BATCH` quads (a pair split by a batch's end, or
+    stated in another file, is not seen as one: its ``"1"`` reads back as ``"01"`` alone); nothing
+    is held but a batch and a bounded cache."""
     seen: dict[ox.Literal, ox.Literal | None] = {}
     batch: list[tuple[str, str, ox.Literal]] = []
 
@@ -434,10 +451,15 @@ def canonical_changes(quads: Iterable[ox.Quad]) -> Iterator[tuple[str, str, ox.L
             for q in probe:
                 lit = fresh[int(q.subject.value[len("urn:ilograph:"):])]
                 seen[lit] = None if q.object == lit else q.object  # type: ignore[assignment]
+        changed = set()
         for s, p, lit in batch:
             stored = seen.get(lit)
             if stored is not None:
+                changed.add((s, p, stored))
                 yield s, p, stored, lit
+        for s, p, lit in batch:  # a literal written as stored beside another form of the same value
+            if seen.get(lit) is None and (s, p, lit) in changed:
+                yield s, p, lit, lit
         batch.clear()
 
     for q in quads:

@@ -79,8 +79,9 @@ def _overview(pub: Publication, links: Links, by_class: dict[str, set[str]],
         group.sort(key=lambda n: n.label.lower())
     edges: list[Edge] = []
     rels: dict[str, int] = {}
-    for row in pub.run("links-between", space=ox.Literal(pub.base + "id/")):
-        s, p, o = row["s"].value, row["p"].value, row["o"].value
+    found = sorted((row["p"].value, row["s"].value, row["o"].value)  # (in a stable order, whatever the store's)
+                   for row in pub.run("links-between", space=ox.Literal(pub.base + "id/")))
+    for p, s, o in found:
         if s in placed and o in placed:
             rels.setdefault(p, len(rels))
             edges.append(Edge(s, o, property_label(pub, p, lang)[0], rels[p]))

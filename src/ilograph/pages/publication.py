@@ -3,9 +3,10 @@ JSON-LD context and schema.org description, and what a page needs to know about 
 
 Queries are the ``queries/*.rq`` files of this package; the IRI or text a query is about is bound
 with ``substitutions`` (``?this``, ``?space``, ``?q``, ``?ns``), never formatted into the query text.
-Every query sees as its default graph the merge of the named graphs: the union of the named
-graphs of a store holding only the quads, or the default graph itself of a store laid out as the
-query service's (:func:`ilograph.store.load_release`, which stores that merge).
+Every query sees as its default graph the merge of the named graphs (the source files): the
+union of the named graphs of a store that holds only them, or the default graph itself of a store
+laid out as the query service's (:func:`ilograph.store.fill`: it holds that merge, with the same
+blank nodes).
 
 Opening is cheap whatever the size when the release's on-disk store is given
 (:meth:`Publication.open` with ``disk=``): the store is opened read-only and the exact literals are
@@ -51,21 +52,21 @@ def query_text(name: str) -> str:
     return (files(__package__) / "queries" / f"{name}.rq").read_text(encoding="utf-8")
 
 
-def run(store: ox.Store, name: str, *, union: bool = True,
+def run(store: ox.Store, name: str, *, merged: bool = False,
         **bindings: ox.NamedNode | ox.Literal) -> list[ox.QuerySolution]:
-    """Run the package query ``name`` with each keyword bound to its variable (``this=...``);
-    ``union``: the default graph is the union of the named graphs (a store holding only quads),
-    else the store's own default graph (one that holds their merge)."""
+    """Run the package query ``name`` with each keyword bound to its variable (``this=...``). Its
+    default graph is the union of the store's named graphs, or with ``merged`` (a store filled by
+    :func:`ilograph.store.fill`) the store's default graph, which holds their merge."""
     result = store.query(query_text(name), substitutions={ox.Variable(k): v for k, v in bindings.items()},
-                         use_default_graph_as_union=union)
+                         use_default_graph_as_union=not merged)
     return list(result)  # type: ignore[arg-type]
 
 
-def construct(store: ox.Store, name: str, *, union: bool = True,
+def construct(store: ox.Store, name: str, *, merged: bool = False,
               **bindings: ox.NamedNode | ox.Literal) -> list[ox.Triple]:
-    """Run the package CONSTRUCT query ``name``; the distinct triples in a stable order."""
+    """Run the package CONSTRUCT query ``name`` (as :func:`run`); the distinct triples in a stable order."""
     result = store.query(query_text(name), substitutions={ox.Variable(k): v for k, v in bindings.items()},
-                         use_default_graph_as_union=union)
+                         use_default_graph_as_union=not merged)
     return sorted(set(result), key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))  # type: ignore[arg-type]
 
 
@@ -133,9 +134,9 @@ class Publication:
     #: that ``"2"^^xsd:positiveInteger`` reads back as ``xsd:integer``); used for exact descriptions
     exact: ExactLiterals | None = None
     folder: Path | None = None
-    #: whether the default graph of queries is the union of the named graphs (a store of quads
-    #: alone) or the store's own default graph (a store that also holds their merge)
-    union: bool = True
+    #: whether the store holds the merge of the named graphs in its default graph (filled by
+    #: :func:`ilograph.store.fill`), which queries then read, or only named graphs
+    merged: bool = False
     _terms: dict[str, TermInfo] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -184,7 +185,7 @@ class Publication:
                    release_id=hashlib.sha256((folder / "SHA256SUMS").read_bytes()).hexdigest()[:16],
                    triples=int(manifest.get("triples", 0)), files=tuple(sorted(infos, key=lambda f: f.name)),
                    context=context, schema=schema if isinstance(schema, dict) else None,
-                   prefixes=_prefixes(context), exact=exact, folder=folder, union=disk is None)
+                   prefixes=_prefixes(context), exact=exact, folder=folder, merged=disk is not None)
 
     @classmethod
     def from_store(cls, store: ox.Store, base: str, **settings: object) -> Publication:
@@ -200,7 +201,7 @@ class Publication:
 
     def run(self, name: str, **bindings: ox.NamedNode | ox.Literal) -> list[ox.QuerySolution]:
         """:func:`run` on this publication's store, with its default graph."""
-        return run(self.store, name, union=self.union, **bindings)
+        return run(self.store, name, merged=self.merged, **bindings)
 
     def resources(self) -> list[str]:
         """Every IRI under the base that has a page of its own: subjects and objects of the
@@ -241,7 +242,7 @@ class Publication:
         """:func:`~.rdf.describe` with the release's exact literals."""
         from .rdf import describe
 
-        return describe(self.store, iri, exact=self.exact, union=self.union)
+        return describe(self.store, iri, exact=self.exact, merged=self.merged)
 
     def document(self, iri: str, fmt: str) -> bytes:
         """:func:`~.rdf.resource_document` with the release's JSON-LD context, prefixes and exact
@@ -249,7 +250,7 @@ class Publication:
         from .rdf import resource_document
 
         return resource_document(self.store, iri, fmt, context=self.context or None, prefixes=self.prefixes,
-                                 exact=self.exact, union=self.union)
+                                 exact=self.exact, merged=self.merged)
 
     def vocabulary_document(self, fmt: str) -> bytes:
         """The vocabulary as ``fmt``: the release's ``ontology.<ext>`` file when there is one, else

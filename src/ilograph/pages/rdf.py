@@ -50,7 +50,8 @@ def format_name(fmt: str) -> str:
     return key
 
 
-def describe(store: ox.Store, iri: str, *, exact: ExactLiterals | None = None, union: bool = True) -> list[ox.Triple]:
+def describe(store: ox.Store, iri: str, *, exact: ExactLiterals | None = None,
+             merged: bool = False) -> list[ox.Triple]:
     """The description of ``iri`` served as RDF (``queries/describe.rq``): its own statements,
     the statements linking to it, and the labels (``skos:prefLabel``, ``rdfs:label``, every
     language) and types of every resource it links to or is linked from; blank nodes it points to
@@ -59,13 +60,13 @@ def describe(store: ox.Store, iri: str, *, exact: ExactLiterals | None = None, u
 
     ``exact`` (:class:`~ilograph.store.ExactLiterals` of the release) gives back literals as they
     were written: the store keeps them in canonical form (``"2"^^xsd:positiveInteger`` reads back
-    as ``xsd:integer``). ``union``: see :func:`~.publication.run`.
+    as ``xsd:integer``). ``merged``: see :func:`~.publication.run`.
     """
     try:
         node = ox.NamedNode(iri)
     except ValueError:
         return []
-    triples = set(construct(store, "describe", union=union, this=node))
+    triples = set(construct(store, "describe", merged=merged, this=node))
     todo = [t.object for t in triples if isinstance(t.object, ox.BlankNode)]
     seen: set[ox.BlankNode] = set()
     while todo:
@@ -84,7 +85,7 @@ def describe(store: ox.Store, iri: str, *, exact: ExactLiterals | None = None, u
 
 def resource_document(store: ox.Store, iri: str, fmt: str, *, context: Mapping | None = None,
                       prefixes: Mapping[str, str] | None = None, exact: ExactLiterals | None = None,
-                      union: bool = True) -> bytes:
+                      merged: bool = False) -> bytes:
     """The description of ``iri`` (:func:`describe`) serialized as ``fmt`` (``ttl``, ``nt``,
     ``rdf``, ``jsonld``, or their names and media types): Turtle and RDF/XML with the ``prefixes``
     they use; JSON-LD compacted with ``context`` (the release's ``context.jsonld``, inline, so a
@@ -93,7 +94,7 @@ def resource_document(store: ox.Store, iri: str, fmt: str, *, context: Mapping |
     Raises :class:`NotFound` when the store says nothing of ``iri``, ValueError for an unknown format.
     """
     ext = format_name(fmt)
-    triples = describe(store, iri, exact=exact, union=union)
+    triples = describe(store, iri, exact=exact, merged=merged)
     if not triples:
         raise NotFound(f"{iri} is not described here")
     return serialize(triples, ext, context=context, prefixes=prefixes)

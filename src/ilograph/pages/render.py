@@ -18,7 +18,6 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from ..catalog import jsonld_for_html
 from .lang import DEFAULT, LANGUAGES, NAMES, messages
 from .links import DOWNLOADS, HOME, SEARCH, VOCABULARY, Links
 from .publication import Publication
@@ -37,7 +36,10 @@ _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 def script_json(obj: object) -> Markup:
     """JSON for a ``<script type="application/ld+json">``: :func:`ilograph.catalog.jsonld_for_html`
     (``<``, ``>``, ``&``, U+2028/9 as ``\\uXXXX``), with bidirectional and zero-width characters
-    escaped the same way, so that the page source reads as it is."""
+    escaped the same way, so that the page source reads as it is. (Imported here: the catalogue
+    module loads rdflib, which a server starting up need not wait for.)"""
+    from ..catalog import jsonld_for_html
+
     text = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", jsonld_for_html(obj))
     return Markup(text)
 

@@ -193,11 +193,11 @@ def _diagram(pub: Publication, links: Links, iri: str, label: str, label_lang: s
     edges: list[Edge] = []
     rels: dict[str, int] = {}
     order: list[tuple[str, str, str]] = []
-    for direction, table in (("out", outgoing), ("in", incoming)):
-        for p, by_term in table.items():
+    for direction, table in (("out", outgoing), ("in", incoming)):  # (in a stable order, whatever the store's)
+        for p, by_term in sorted(table.items()):
             if p == RDF_TYPE or (direction == "out" and p == SOURCE):
                 continue
-            for term in by_term:
+            for term in sorted(by_term, key=str):
                 if not isinstance(term, ox.NamedNode) or term.value == iri:
                     continue
                 other = term.value

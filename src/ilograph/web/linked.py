@@ -148,6 +148,7 @@ class LinkedData:
                                                   settings.cache_item_bytes)
         self.files = {f.name: f for f in pub.files}
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ilograph-pages")
+        self._executor.submit(_warm_up)  # the pages' slow imports, while the service already answers
         manifest = pub.folder / "release.json" if pub.folder is not None else None
         self.modified = int(manifest.stat().st_mtime) if manifest is not None and manifest.is_file() else int(time.time())
         self.last_modified = email.utils.formatdate(self.modified, usegmt=True)
@@ -399,6 +400,10 @@ class LinkedData:
             return error_response(status, message, extra)
         return Response(status, body.encode("utf-8"), HTML,
                         [h for h in page_headers() if h[0] != b"vary"] + extra)
+
+
+def _warm_up() -> None:
+    import ilograph.catalog  # noqa: F401 - what the first page would otherwise wait for
 
 
 def _byte_range(value: str, size: int) -> tuple[int, int] | None:

@@ -116,9 +116,10 @@ def main(argv: list[str]) -> int:
     if config.get("store"):
         store = ox.Store.read_only(str(Path(config["store"])))
     else:  # laid out as ilograph.store.load_release and load_merge do
+        from ilograph.store import fill
+
         store = ox.Store()
-        store.bulk_load(path=config["quads"], format=ox.RdfFormat.N_QUADS)
-        store.bulk_load(path=config["triples"], format=ox.RdfFormat.N_TRIPLES)
+        fill(store, Path(config["quads"]))
         merge = ox.Store()
         merge.bulk_load(path=config["triples"], format=ox.RdfFormat.N_TRIPLES)
         if not isolated:  # everything is in memory now: a user namespace cannot hurt file access
