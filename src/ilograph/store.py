@@ -361,7 +361,7 @@ def prepare_disk_store(path: Path, release: ReleaseInfo, *, progress: Callable[[
         held = _read_json(marker)
         if not held or held.get("layout") != STORE_LAYOUT:  # an earlier layout: the store itself at the top
             shutil.rmtree(path)
-    elif path.exists() and (not path.is_dir() or any(path.iterdir())):
+    elif path.exists() and (not path.is_dir() or any(not e.name.startswith(_OURS) for e in path.iterdir())):
         raise InputError(f"{path}: not empty and not an ilograph store (no {STORE_MARKER}); "
                          "give an empty or new folder to --store")
     try:
@@ -399,6 +399,10 @@ def prepare_disk_store(path: Path, release: ReleaseInfo, *, progress: Callable[[
     except OSError as exc:
         raise InputError(f"{path}: cannot write the store: {exc}") from None
     return False
+
+
+#: what a store folder holds besides its releases while another process is creating it
+_OURS = (STORE_MARKER, ".lock", ".loading-")
 
 
 def _holds(path: Path, release: ReleaseInfo) -> bool:

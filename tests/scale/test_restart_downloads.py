@@ -112,7 +112,7 @@ def test_a_live_server_serves_the_dump_whole(copy_project, tmp_path: Path) -> No
     from ..web.conftest import start_server
 
     root = copy_project()
-    server = start_server(root, tmp_path / "serve.log", "--workers", "1")
+    server = start_server(root, tmp_path / "serve.log", "--workers", "1", ready_within=600)  # builds first
     try:
         folder = (root / "dist").resolve()
         digest = dict(reversed(line.split("  ")) for line in (folder / "SHA256SUMS").read_text().splitlines())

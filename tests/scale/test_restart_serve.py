@@ -46,7 +46,7 @@ def answers(url: str, triples: int) -> None:
 
 def test_a_restart_reuses_the_release_and_the_store(copy_project, tmp_path: Path) -> None:
     root = copy_project()
-    first = start_server(root, tmp_path / "first.log", "--workers", "2")
+    first = start_server(root, tmp_path / "first.log", "--workers", "2", ready_within=600)  # builds first
     try:
         triples = json.loads((root / "dist" / "release.json").read_text())["triples"]
         answers(first.url, triples)

@@ -72,3 +72,22 @@ def test_a_pool_refuses_a_store_of_another_release(release, tmp_path: Path) -> N
             await pool.close()
 
     asyncio.run(go())
+
+
+PREPARE = ("import sys; from pathlib import Path; from ilograph.store import prepare_disk_store, read_release; "
+           "print(prepare_disk_store(Path(sys.argv[1]), read_release(Path(sys.argv[2]))))")
+
+
+def test_two_servers_starting_at_once_load_the_store_once(release, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "store"
+    starts = [subprocess.Popen([sys.executable, "-c", PREPARE, str(folder), str(release.path)], stdout=subprocess.PIPE,
+                               text=True) for _ in range(2)]
+    reused = sorted(p.communicate(timeout=600)[0].strip() for p in starts)
+    assert [p.returncode for p in starts] == [0, 0]
+    assert reused == ["False", "True"]  # one loaded it while the other waited for the lock, then took it as it was
+    held = open_disk_store(folder)
+    assert held is not None and held.release == read_release(Path(release.path)).id
+    assert sorted(p.name for p in folder.iterdir()) == [".lock", "ilograph-store.json", f"release-{held.release}"]
