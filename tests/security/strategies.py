@@ -19,9 +19,9 @@ it (``"01"^^xsd:nonNegativeInteger``, ``".50"^^xsd:decimal``, ``"1"^^xsd:boolean
 time zone), so a writer that rewrites a value is caught.
 
 Left out on purpose, because they are not valid data: NUL and lone surrogates, and the characters
-XML 1.0 cannot carry at all (C0 controls other than tab, newline and carriage return, which the
-loader refuses; U+FFFE and U+FFFF, which it should: see ``XML_FORBIDDEN`` and the tests of
-``test_roundtrip.py`` that try them).
+XML 1.0 cannot carry at all (C0 controls other than tab, newline and carriage return, U+FFFE and
+U+FFFF), which the loader refuses: see ``XML_FORBIDDEN`` and the test of ``test_roundtrip.py``
+that tries them.
 """
 
 from __future__ import annotations

@@ -418,13 +418,7 @@ def test_rdfxml_keeps_carriage_returns() -> None:
         assert_isomorphic(parsed, ONTOLOGY + g.triples, "graph.rdf read by rdflib")
 
 
-NONCHARACTER = pytest.mark.xfail(strict=True, reason="the loader refuses C0 controls but not the noncharacters U+FFFE "
-                                 "and U+FFFF, which XML 1.0 cannot hold either: the RDF/XML dump is then not "
-                                 "well-formed (load.py)")
-
-
-@pytest.mark.parametrize("char", ["\x01", "\x0b", "\x1f", pytest.param("\ufffe", marks=NONCHARACTER),
-                                  pytest.param("\uffff", marks=NONCHARACTER)],
+@pytest.mark.parametrize("char", ["\x01", "\x0b", "\x1f", "\ufffe", "\uffff"],
                          ids=["U+0001", "U+000B", "U+001F", "U+FFFE", "U+FFFF"])
 def test_xml_forbidden_characters_are_refused_or_written(char: str) -> None:
     """A character XML 1.0 cannot hold (U+000B comes from word processors) is refused with the file
