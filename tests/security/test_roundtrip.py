@@ -21,7 +21,7 @@ resource documents are compared with the triples as written.
 
 Each example writes a project (the shipped ontology and shapes, one generated data file written by
 pyoxigraph's Turtle or rdflib's N-Triples serializer), builds it and parses everything back, so
-examples are few: 10 dump examples and 2 served examples by default, 150 and 20 with
+examples are few: 10 dump examples and 3 served examples by default, 150 and 20 with
 ``ILOGRAPH_FULL=1``; in CI (``CI`` set) the examples are derandomized, so a run is reproducible. A
 failure names the file or URL and the triples missing and extra (Hypothesis shrinks the dataset to
 a minimal one with ``ILOGRAPH_FULL=1`` only: each try is a build).
@@ -82,7 +82,7 @@ settings.register_profile(
     "roundtrip", deadline=None, derandomize=bool(os.environ.get("CI")), print_blob=True, phases=PHASES,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example])
 DUMP_EXAMPLES = 150 if FULL else 10
-SERVED_EXAMPLES = 20 if FULL else 2
+SERVED_EXAMPLES = 20 if FULL else 3
 
 #: The whole-graph dumps of a release, by suffix: (pyoxigraph format, rdflib format, holds quads).
 DUMPS = {
@@ -642,13 +642,15 @@ def check_downloads(c: httpx.Client, release: Path, name: str) -> None:
 
 
 @settings(settings.get_profile("roundtrip"), max_examples=SERVED_EXAMPLES)
-@given(g=datasets(), writer=WRITERS)
-def test_every_served_format_reads_back_as_the_data_written(g: Generated, writer: str) -> None:
+@given(g=datasets(), writer=WRITERS, store=st.sampled_from(["on disk", ":memory:"]))
+def test_every_served_format_reads_back_as_the_data_written(g: Generated, writer: str, store: str) -> None:
+    """``store``: the default on-disk store (in the project's ``.ilograph/``) or ``--store :memory:``."""
     from ilograph.project import open_project
 
+    options = ("--store", ":memory:") if store == ":memory:" else ()
     with scratch() as folder:
         root = write_project(folder / "project", g, writer)
-        server = start_server(root, folder / "serve.log", "--workers", "2", "--timeout", "20")
+        server = start_server(root, folder / "serve.log", "--workers", "2", "--timeout", "20", *options)
         try:
             with httpx.Client(base_url=server.url, timeout=60, follow_redirects=False) as c:
                 check_served(c, g)
