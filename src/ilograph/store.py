@@ -271,6 +271,9 @@ def _write_stamp(path: Path, stamp: dict) -> None:
         pass
 
 
+_FILL_BATCH = 200_000
+
+
 def load_release(release: ReleaseInfo, path: Path | None = None) -> ox.Store:
     """A pyoxigraph store holding the release (in memory, or at ``path`` on disk), filled by
     :func:`fill`."""
@@ -290,14 +293,16 @@ def fill(store: ox.Store, quads_file: Path) -> None:
     after 0.5): a fact stated in two source files would come back twice.
     """
     default = ox.DefaultGraph()
-
-    def quads() -> Iterator[ox.Quad]:
-        for q in ox.parse(path=str(quads_file), format=ox.RdfFormat.N_QUADS):
-            yield q
-            if not isinstance(q.graph_name, ox.DefaultGraph):
-                yield ox.Quad(q.subject, q.predicate, q.object, default)
-
-    store.bulk_extend(quads())
+    batch: list[ox.Quad] = []
+    for q in ox.parse(path=str(quads_file), format=ox.RdfFormat.N_QUADS):
+        batch.append(q)
+        if not isinstance(q.graph_name, ox.DefaultGraph):
+            batch.append(ox.Quad(q.subject, q.predicate, q.object, default))
+        if len(batch) >= _FILL_BATCH:  # one bulk load per batch: memory stays flat (one call for 1M
+            store.bulk_extend(batch)   # triples peaked at 2 GB, batches at 350 MB, and were faster)
+            batch = []
+    if batch:
+        store.bulk_extend(batch)
 
 
 def load_merge(release: ReleaseInfo) -> ox.Store:
