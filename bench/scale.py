@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,11 @@ def measure(size: int, work: Path, args: argparse.Namespace, measured: dict[str,
     project = generate(size, work, args.quiet)
     result = SizeResult(size, load=os.getloadavg())
     out = work / f"dist-{size}"
+    for old in (out, work / f".dist-{size}.releases"):  # a fresh build, not the reuse of an identical one
+        if old.is_symlink():
+            old.unlink()
+        elif old.exists():
+            shutil.rmtree(old)
     build = run_child("build", project, out)
     result.build, result.stages, result.triples = build, build.result["stages"], build.result["triples"]
     for kind, limit in (("rdflib", args.baseline_max), ("pyshacl", args.pyshacl_max)):

@@ -49,7 +49,7 @@ _DOCTYPE = re.compile(r"<!DOCTYPE\s[^\[>]*\[(.*?)\]\s*>", re.DOTALL)
 _ENTITY = re.compile(r"""<!ENTITY\s+(%\s+)?([^\s"'%>]+)\s+(?:"([^"]*)"|'([^']*)')""")
 _REFERENCE = re.compile(r"&([A-Za-z_:][-A-Za-z0-9._:]*);")
 #: Bytes of N-Triples that :class:`GraphTexts` keeps in memory; larger projects spill to disk.
-SPILL_BYTES = 512 * 1024 * 1024
+SPILL_BYTES = 64 * 1024 * 1024
 _ENTITY_CAP = MAX_ENTITY_EXPANSION * 1024  # sizes are counted up to this, so numbers stay small
 
 _HINTS = (
