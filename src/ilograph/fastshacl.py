@@ -27,6 +27,13 @@ value-sensitive operation (comparison, arithmetic, ``DATATYPE``, casts...) to a 
 hold such a literal in this data is sent to pySHACL (decided per run, see
 ``_SparqlConstraint.unsafe_reason``).
 
+At scale the data is not copied: :meth:`Mirror.borrowed` makes the loaded sources' own store exact
+for the time of a run. Only the quads of typed literals are read (from each graph's N-Triples
+text); those the store keeps in another form are taken out and their exact form put in a side
+graph, and the store is given back as it was on exit. The queries of a run go to a thread pool
+(pyoxigraph evaluates a query without holding the GIL); the value-wise constraints of one focus
+set and path are one query, each row flagging the constraints it breaks.
+
 Note on ill-typed literals: pySHACL reports an ill-typed literal under ``sh:datatype`` only when
 rdflib flags it ill-typed. rdflib has no parser for ``xsd:gYear`` / ``xsd:gYearMonth``, so
 ``"2017-13"^^xsd:gYearMonth`` conforms to ``sh:datatype xsd:gYearMonth`` for pySHACL, and here too.
