@@ -304,8 +304,16 @@ def build(project: Project, out: Path | None = None, *,
     out = (out or project.root / "dist").absolute()
     with progress.stage("load sources") as stage:
         sources = load(project)
-        shapes = load_shape_sets(project)
         stage.done(len(sources))
+    try:
+        return _release(project, out, sources, progress)
+    finally:
+        sources.close()  # the temporary files of big graphs
+
+
+def _release(project: Project, out: Path, sources: Sources, progress: Progress) -> Release:
+    """Validate ``sources`` and write their release (see :func:`build`)."""
+    shapes = load_shape_sets(project)
     with progress.stage("validate") as stage:
         report = validate(sources, shapes)
         stage.done(len(sources))
