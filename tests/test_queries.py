@@ -57,3 +57,23 @@ def test_competency_query(sources, path: Path, request):
     assert sorted(actual["head"]["vars"]) == sorted(expected["head"]["vars"])
     assert actual["results"]["bindings"], f"{path.stem} returns no row: a question should have an answer"
     assert _multiset(actual) == _multiset(expected)
+
+
+def test_xml_formats_keep_carriage_returns() -> None:
+    """A literal's carriage returns survive `ilograph query --format xml|rdfxml`: written as
+    character references, since an XML parser reads a raw one as a line end."""
+    import io
+
+    import pyoxigraph as ox
+    import rdflib
+    from rdflib.query import Result
+
+    from ilograph.query import serialize
+
+    value = "a\rb\r\nc"
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("https://e.org/x"), ox.NamedNode("https://e.org/p"), ox.Literal(value)))
+    rows = Result.parse(io.BytesIO(serialize(store.query("SELECT ?o { ?s ?p ?o }"), "xml")), format="xml")
+    assert [str(row[0]) for row in rows] == [value]
+    graph = rdflib.Graph().parse(data=serialize(store.query("CONSTRUCT WHERE { ?s ?p ?o }"), "rdfxml"), format="xml")
+    assert [str(o) for o in graph.objects()] == [value]

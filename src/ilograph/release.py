@@ -164,7 +164,10 @@ def write_rdf(path: Path, items: Iterable, fmt: ox.RdfFormat, prefixes: dict[str
     kwargs = {}
     if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
         kwargs["prefixes"] = prefixes
-    with path.open("wb", buffering=1 << 20) as out:
+    from .dumpworker import open_dump
+
+    raw, out = open_dump(str(path), fmt)
+    with raw:
         ox.serialize(items, out, fmt, **kwargs)
 
 
