@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -178,12 +179,13 @@ def _write(pub: Publication, root: Path, public: str, out: Path, say: Say, serve
     assert pub.folder is not None
     for f in pub.files:
         put(f"download/{f.name}", (pub.folder / f.name).read_bytes())
-    for name in ("void.ttl", "dcat.ttl", "dataset.jsonld", "sitemap.xml", "robots.txt"):
+    parts = sorted(f.name for f in pub.files if re.fullmatch(r"sitemap-[0-9]+\.xml", f.name))
+    for name in ("void.ttl", "dcat.ttl", "dataset.jsonld", "sitemap.xml", *parts, "robots.txt"):
         source = pub.folder / name
         if not source.is_file():
             continue
         data = source.read_bytes()
-        if name in ("sitemap.xml", "robots.txt") and public != pub.base:
+        if (name in ("sitemap.xml", "robots.txt") or name in parts) and public != pub.base:
             data = rebase(data.decode("utf-8"), pub.base, public).encode("utf-8")
         put(name, data)
         if name == "void.ttl":

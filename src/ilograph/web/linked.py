@@ -78,6 +78,8 @@ CATALOGUE = {"/.well-known/void": "void.ttl", "/void.ttl": "void.ttl", "/dcat.tt
              "/dataset.jsonld": "dataset.jsonld", "/sitemap.xml": "sitemap.xml", "/robots.txt": "robots.txt"}
 #: Catalogue files that name URLs, rewritten for the host the request was sent to.
 REBASED = ("sitemap.xml", "robots.txt")
+#: The files of a sitemap index, served at the root beside ``sitemap.xml`` and rebased like it.
+SITEMAP_PART = re.compile(r"sitemap-[0-9]+\.xml")
 _ETAG = re.compile(r'(?:W/)?"[^"]*"')
 _NAMES_HTML = re.compile(r"(?:^|,)\s*(?:text/html|application/xhtml\+xml)\s*(?:[;,]|$)", re.IGNORECASE)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
@@ -161,6 +163,9 @@ class LinkedData:
         app.add_route("/search", self.search, pages=True)
         for path, name in CATALOGUE.items():
             app.add_route(path, self._catalogue(name), pages=True)
+        for name in sorted(self.files):  # the parts of a sitemap index (releases past 50,000 URLs)
+            if SITEMAP_PART.fullmatch(name):
+                app.add_route(f"/{name}", self._catalogue(name), pages=True)
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -256,7 +261,7 @@ class LinkedData:
             if info is None or path is None:
                 raise HttpError(404, f"this release has no {name}")
             base = request.base_url + "/"
-            rebased = name in REBASED
+            rebased = name in REBASED or SITEMAP_PART.fullmatch(name) is not None
             etag = f'W/"{self.release}-{name}"'
             headers: Headers = [(b"etag", etag.encode()), (b"last-modified", self.last_modified.encode())]
             if self._not_modified(request, etag):
