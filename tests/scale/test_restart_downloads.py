@@ -90,8 +90,6 @@ def test_a_streamed_file_is_read_chunk_by_chunk(release) -> None:
     assert b"".join(part) == data[10:CHUNK + 30] and len(part) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="App._send (web/app.py) sends every body whole: a FileResponse is read into "
-                   "memory there; the patch that sends FileResponse.stream() chunk by chunk is requested from the lead")
 def test_the_app_sends_a_large_file_in_chunks(app) -> None:
     messages: list[dict] = []
     scope = {"type": "http", "method": "GET", "path": "/download/ilograph.nq", "query_string": b"", "headers": [],

@@ -466,6 +466,12 @@ def syntax_message(query: str, message: str, line: int | None, column: int | Non
 
 async def _send(send: Send, response: Response, with_body: bool) -> None:
     await send({"type": "http.response.start", "status": response.status, "headers": response.raw_headers()})
+    stream = getattr(response, "stream", None)  # a large download (linked.FileResponse): chunk by chunk
+    if with_body and stream is not None:
+        async for chunk in stream():
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
     await send({"type": "http.response.body", "body": response.body if with_body else b""})
 
 
