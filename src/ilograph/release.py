@@ -32,6 +32,7 @@ from .catalog import Statistics, prepare, write_descriptions
 from .jsonld import CompactWriter
 from .load import Sources, by_subject, from_rdflib, load, load_shape_sets, merge_unique, nquads, text_lines
 from .progress import Progress
+from .store import RELEASE_LAYOUT
 from .project import Project
 from .report import as_graph
 from .validate import Report, validate
@@ -469,6 +470,7 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
     manifest = {
         "dataset": {"base": project.base, "title": project.dataset.title, "version": project.dataset.version},
         "generator": f"ilograph {__version__}",
+        "layout": RELEASE_LAYOUT,
         "sources_digest": sources_digest(project),
         "triples": triples,
         "quads": quads,

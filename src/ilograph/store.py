@@ -46,6 +46,10 @@ STORE_MARKER = "ilograph-store.json"
 #: all of them (each triple once); on disk, one sub-folder per release named by the marker.
 #: Bumped when that changes, so on-disk stores are rebuilt.
 STORE_LAYOUT = 4
+#: What a release holds and how (its files, their formats, the manifest's fields), written in its
+#: ``release.json``. Bumped whenever that changes, so that a release written by an older ilograph
+#: is rebuilt rather than served as current.
+RELEASE_LAYOUT = 2
 #: The folder of a project where ``ilograph serve`` keeps what it may rebuild at any time (the
 #: default on-disk store, the stamps of verified releases); never part of a release.
 STATE_DIR = ".ilograph"
@@ -189,7 +193,8 @@ def release_is_current(project: Project, folder: Path) -> bool:
         manifest = json.loads((folder / "release.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    current = manifest.get("sources_digest") == sources_digest(project) and not verify(folder)
+    current = (manifest.get("layout") == RELEASE_LAYOUT and manifest.get("sources_digest") == sources_digest(project)
+               and not verify(folder))
     if current:
         _write_stamp(stamp, _stamp(folder, sources, files))
     return current
@@ -242,7 +247,7 @@ def _release_snapshot(folder: Path) -> dict[str, list[int]] | None:
 def _stamp(folder: Path, sources: dict[str, list[int]], files: dict[str, list[int]]) -> dict:
     from . import __version__
 
-    return {"tool": __version__, "folder": str(folder), "resolved": str(folder.resolve()),
+    return {"tool": __version__, "layout": RELEASE_LAYOUT, "folder": str(folder), "resolved": str(folder.resolve()),
             "sources": sources, "files": files}
 
 

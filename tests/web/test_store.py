@@ -29,6 +29,31 @@ def test_release_is_current(web_project: Path, web_release, tmp_path: Path) -> N
     assert not release_is_current(open_project(copy), tmp_path / "nowhere")
 
 
+def test_a_release_of_an_older_layout_is_not_current(web_project: Path, web_release, tmp_path: Path) -> None:
+    """A release written by an older ilograph (an intact folder from the same sources, but without
+    files or fields this version writes) is rebuilt, not served as current."""
+    import hashlib
+    import json
+
+    copy = tmp_path / "copy"
+    shutil.copytree(web_project, copy, symlinks=True)
+    shutil.rmtree(copy / ".ilograph", ignore_errors=True)  # no stamp: the full check runs
+    folder = (copy / "dist").resolve()
+    assert folder.is_relative_to(copy) and release_is_current(open_project(copy), copy / "dist")
+    shutil.rmtree(copy / ".ilograph", ignore_errors=True)
+    manifest = json.loads((folder / "release.json").read_text(encoding="utf-8"))
+    manifest["layout"] = manifest["layout"] - 1
+    (folder / "release.json").write_text(json.dumps(manifest), encoding="utf-8")
+    digest = hashlib.sha256((folder / "release.json").read_bytes()).hexdigest()
+    sums = [line if not line.endswith(" release.json") and not line.endswith("*release.json")
+            else f"{digest}  release.json" for line in (folder / "SHA256SUMS").read_text().splitlines()]
+    (folder / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+    from ilograph.release import verify
+
+    assert not [p for p in verify(folder) if "release.json" in p or "SHA256SUMS" in p]  # intact, just older
+    assert not release_is_current(open_project(copy), copy / "dist")
+
+
 def test_read_release(web_release) -> None:
     assert web_release.quads_file.is_file() and web_release.quads_file.suffix == ".nq"
     assert web_release.base == "https://example.org/g/" and len(web_release.id) == 16
