@@ -4,7 +4,8 @@ The release runs this while its own process writes the JSON-LD and counts for Vo
 use both cores (pyoxigraph's parse-then-serialize holds the GIL: each statement passes through
 Python). ``JOBS`` is a JSON list of ``[source, output, format extension, prefixes]``; the source is
 N-Triples (``.nt``) or N-Quads (``.nq``). It prints a JSON object with the CPU seconds used; a
-failure exits with status 1 and the error on stderr. Only pyoxigraph is imported, so it starts fast.
+failure exits with status 1 and the error on stderr. Only pyoxigraph (and, for RDF/XML, the small
+:mod:`ilograph.query`) is imported, so it starts fast.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ class XmlCarriageReturns:
     the document is a literal's."""
 
     def __init__(self, raw) -> None:  # noqa: ANN001 - any binary file object
+        from .query import xml_carriage_returns
+
         self.raw = raw
+        self._escape = xml_carriage_returns
 
     def write(self, data: bytes) -> int:
-        self.raw.write(data.replace(b"\r", b"&#13;") if b"\r" in data else data)
+        self.raw.write(self._escape(data))
         return len(data)
 
     def flush(self) -> None:

@@ -119,6 +119,14 @@ def as_table(result: ox.QuerySolutions | ox.QueryBoolean, prefixes: dict[str, st
     return out.getvalue()
 
 
+def xml_carriage_returns(body: bytes) -> bytes:
+    """pyoxigraph's XML writers (RDF/XML, SPARQL XML results) put a literal's carriage returns in
+    raw, and XML parsers read them as line ends (XML 1.0, 2.11): write them as character
+    references. Markup and IRIs never hold one, so every carriage return of the document is a
+    literal's."""
+    return body.replace(b"\r", b"&#13;") if b"\r" in body else body
+
+
 def serialize(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, fmt: str) -> bytes:
     """Serialize a result: SELECT/ASK as json|xml|csv|tsv; CONSTRUCT/DESCRIBE as turtle|ntriples|jsonld|rdfxml."""
     if isinstance(result, ox.QueryTriples):
@@ -129,6 +137,4 @@ def serialize(result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples, fmt
         raise QueryError(f"a SELECT or ASK result can be written as table, {', '.join(RESULT_FORMATS)}, not {fmt!r}")
     else:
         body = result.serialize(format=RESULT_FORMATS[fmt])
-    # pyoxigraph's XML writers put a literal's carriage returns in raw; XML parsers would read them as
-    # line ends, so they are written as character references (as the service's answers are)
-    return body.replace(b"\r", b"&#13;") if fmt in ("xml", "rdfxml") and b"\r" in body else body
+    return xml_carriage_returns(body) if fmt in ("xml", "rdfxml") else body

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import pyoxigraph as ox
 
 from ..errors import IlographError
+from ..query import xml_carriage_returns
 from ..store import ExactLiterals
 from .publication import construct
 
@@ -114,11 +115,7 @@ def serialize(triples: list[ox.Triple], fmt: str, *, context: Mapping | None = N
     else:
         out = ox.serialize(triples, format=rdf_format)
     body = out if isinstance(out, bytes) else bytes(out or b"")
-    if ext == "rdf" and b"\r" in body:
-        # pyoxigraph writes a literal's carriage returns raw, and XML parsers read them as line
-        # ends (XML 1.0, 2.11): a character reference keeps them; markup and IRIs never hold one
-        body = body.replace(b"\r", b"&#13;")
-    return body
+    return xml_carriage_returns(body) if ext == "rdf" else body
 
 
 def _used_prefixes(triples: list[ox.Triple], prefixes: Mapping[str, str]) -> dict[str, str]:

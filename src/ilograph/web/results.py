@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape as _xml_escape
 
 import pyoxigraph as ox
 
+from ..query import xml_carriage_returns
 from ..store import Answer, Job
 
 TRUNCATED_LINK = "/sparql#truncated"
@@ -86,13 +87,6 @@ def run(store: ox.Store, job: Job, *, merge: ox.Store | None = None) -> Answer:
         return Answer(error="syntax", message=text)
     except (OSError, ValueError, RuntimeError, MemoryError) as exc:
         return Answer(error="engine", message=f"{type(exc).__name__}: {exc}")
-
-
-def xml_carriage_returns(body: bytes) -> bytes:
-    """pyoxigraph's XML writers (RDF/XML, SPARQL XML results) put a literal's carriage returns in
-    raw, and XML parsers read them as line ends: write them as character references. Markup and
-    IRIs never hold one, so every carriage return of the document is a literal's."""
-    return body.replace(b"\r", b"&#13;") if b"\r" in body else body
 
 
 # --- SELECT and ASK ---------------------------------------------------------------------------
