@@ -179,7 +179,7 @@ def _write(pub: Publication, root: Path, public: str, out: Path, say: Say, serve
     assert pub.folder is not None
     for f in pub.files:
         put(f"download/{f.name}", (pub.folder / f.name).read_bytes())
-    parts = sorted(f.name for f in pub.files if re.fullmatch(r"sitemap-[0-9]+\.xml", f.name))
+    parts = sorted(f.name for f in pub.files if SITEMAP_PART.fullmatch(f.name))
     for name in ("void.ttl", "dcat.ttl", "dataset.jsonld", "sitemap.xml", *parts, "robots.txt"):
         source = pub.folder / name
         if not source.is_file():
@@ -193,6 +193,11 @@ def _write(pub: Publication, root: Path, public: str, out: Path, say: Say, serve
     put(".htaccess", htaccess(served_at))
     put("nginx.conf", nginx_conf(served_at, out))
     return written
+
+
+#: The files of a sitemap index (releases past 50,000 URLs), published at the root beside
+#: ``sitemap.xml`` and rebased like it.
+SITEMAP_PART = re.compile(r"sitemap-[0-9]+\.xml")
 
 
 def rebase(text: str, base: str, public: str) -> str:

@@ -58,7 +58,7 @@ from ..pages import (
 )
 from ..pages.lang import LANGUAGES
 from ..pages.publication import named
-from ..site import rebase
+from ..site import SITEMAP_PART, rebase
 from .cache import LRUCache
 from .http import Headers, HttpError, Request, Response, error_response
 from .protocol import parse_params
@@ -78,8 +78,6 @@ CATALOGUE = {"/.well-known/void": "void.ttl", "/void.ttl": "void.ttl", "/dcat.tt
              "/dataset.jsonld": "dataset.jsonld", "/sitemap.xml": "sitemap.xml", "/robots.txt": "robots.txt"}
 #: Catalogue files that name URLs, rewritten for the host the request was sent to.
 REBASED = ("sitemap.xml", "robots.txt")
-#: The files of a sitemap index, served at the root beside ``sitemap.xml`` and rebased like it.
-SITEMAP_PART = re.compile(r"sitemap-[0-9]+\.xml")
 _ETAG = re.compile(r'(?:W/)?"[^"]*"')
 _NAMES_HTML = re.compile(r"(?:^|,)\s*(?:text/html|application/xhtml\+xml)\s*(?:[;,]|$)", re.IGNORECASE)
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
