@@ -401,10 +401,7 @@ class Mirror:
                     special.add(q.predicate.value)
             if ill_terms and e in ill_terms:
                 first.setdefault((q.subject, q.predicate, e), k in ill_keys)
-        ill = [ox.Quad(s, p, o, _ILL) for (s, p, o), is_ill in first.items() if is_ill]
-        self.ill_count = len(ill)
-        special.update(q.predicate.value for q in ill)
-        self.surrogate_predicates = special
+        ill = self._mark_ill(first, special)
         self.store.extend(quads)
         if ill:
             self.store.extend(ill)
@@ -497,14 +494,21 @@ class Mirror:
                     special.add(q.predicate.value)
             if ill_terms and e in ill_terms:
                 first.setdefault((q.subject, q.predicate, e), k in ill_keys)
-        ill = [ox.Quad(s, p, o, _ILL) for (s, p, o), is_ill in first.items() if is_ill]
-        self.ill_count = len(ill)
-        special.update(q.predicate.value for q in ill)
-        self.surrogate_predicates = special
+        ill = self._mark_ill(first, special)
         for q in removed:
             store.remove(q)
         store.extend(added + ill)
         return list(removed)
+
+    def _mark_ill(self, first: dict[tuple, bool], special: set[str]) -> list[ox.Quad]:
+        """The quads of graph ``_ILL`` (the triples whose first-added literal rdflib flags
+        ill-typed), counted; their predicates join ``special`` as the predicates whose values need
+        the exact view."""
+        ill = [ox.Quad(s, p, o, _ILL) for (s, p, o), is_ill in first.items() if is_ill]
+        self.ill_count = len(ill)
+        special.update(q.predicate.value for q in ill)
+        self.surrogate_predicates = special
+        return ill
 
     def _swap_out(self, removed: list[ox.Quad]) -> None:
         self.store.remove_graph(_EXACT)
