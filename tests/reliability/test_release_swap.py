@@ -16,7 +16,7 @@ import httpx
 
 from ilograph.pin import pin
 from ilograph.project import open_project
-from ilograph.release import build
+from ilograph.release import build, verify
 from tests.web.conftest import start_server
 
 LABEL_FILE = Path("data") / "seed-001-cooperatives-unit.ttl"
@@ -35,11 +35,11 @@ def _sums(folder: Path) -> dict[str, str]:
 
 
 def _read_release(folder: Path) -> str:
-    """Read a whole release as a server would: every file listed, each matching its checksum.
-    Returns the release id; raises AssertionError (or OSError) on anything inconsistent."""
-    sums = _sums(folder)
-    for name, digest in sums.items():
-        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, f"{folder.name}/{name}"
+    """Read a whole release as a server would: every file listed, each matching its checksum
+    (:func:`ilograph.release.verify`). Returns the release id; raises AssertionError (or OSError)
+    on anything inconsistent."""
+    problems = verify(folder)
+    assert not problems, f"{folder.name}: {problems}"
     manifest = json.loads((folder / "release.json").read_text(encoding="utf-8"))
     assert manifest["files"], folder
     return hashlib.sha256((folder / "SHA256SUMS").read_bytes()).hexdigest()[:16]
