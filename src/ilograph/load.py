@@ -482,6 +482,18 @@ _CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]"
                       rb"|(?<!\\)(?:\\\\)*\\(?:u|U0000)(?:00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F])|[fF]{3}[eEfF])")
 
 
+#: the bytes :data:`_CONTROL` matches as such (the escapes all start with a backslash and u or U)
+_CONTROL_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
+
+
+def _may_hold_control(block: bytes) -> bool:
+    """Whether :data:`_CONTROL` could match in ``block``: a screen in C speed (a translation and
+    substring searches) that spares almost every block the regular expression, which is slow on the
+    large files of big graphs (3 s for 1M triples)."""
+    return (len(block.translate(None, _CONTROL_BYTES)) != len(block) or b"\xef\xbf\xbe" in block
+            or b"\xef\xbf\xbf" in block or b"\\u" in block or b"\\U" in block)
+
+
 def check_characters(path: Path) -> None:
     """Refuse a Turtle or N-Triples file holding a control character other than tab and line ends
     (a NUL byte, for instance) or the non-character U+FFFE or U+FFFF, as a byte or as an escape:
@@ -490,6 +502,10 @@ def check_characters(path: Path) -> None:
     line, tail = 1, b""
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
+            if not _may_hold_control(block):
+                line += block.count(b"\n")
+                tail = block[block.rfind(b"\n") + 1:] if b"\n" in block else tail + block
+                continue
             for m in _CONTROL.finditer(block):
                 escaped = m.group().startswith(b"\\")
                 before = block[:m.end() - len(m.group().lstrip(b"\\")) - 1] if escaped else block[:m.start()]
