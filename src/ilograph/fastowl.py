@@ -70,8 +70,10 @@ def reference(graph: rdflib.Graph) -> list[str]:
     closed = rdflib.Graph()
     for t in graph:
         closed.add(t)
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, rdfs_closure=False, axiomatic_triples=False,
-                           datatype_axioms=False).expand(closed)
+    from .rdflibstate import isolated
+    with isolated():  # owlrl leaves converters behind that make later time-zoned years ill-typed
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, rdfs_closure=False, axiomatic_triples=False,
+                               datatype_axioms=False).expand(closed)
     return sorted({str(m) for n in closed.subjects(RDF.type, ERRNS.ErrorMessage)
                    for m in closed.objects(n, ERRNS.error)})
 

@@ -1993,7 +1993,9 @@ def _run_pyshacl(plan: Plan, mirror: Mirror, nodes: set) -> list[Result]:
     import pyshacl
     g = _fallback_graph(plan, nodes)
     options = {k: v for k, v in plan.pyshacl_options.items() if k not in ("ont_graph",)}
-    _, report, _ = pyshacl.validate(data_graph=mirror.rdflib_graph(), shacl_graph=g, **options)
+    from .rdflibstate import isolated
+    with isolated():  # pySHACL restores rdflib's settings only when it returns normally
+        _, report, _ = pyshacl.validate(data_graph=mirror.rdflib_graph(), shacl_graph=g, **options)
     return normalize_pyshacl(report, plan.shapes)
 
 

@@ -348,10 +348,12 @@ def run_shacl(sources: Sources, shapes: rdflib.Graph, data: rdflib.Graph) -> lis
 
     if len(shapes) == 0:
         return []
-    _, results, _ = pyshacl.validate(
-        data_graph=data, shacl_graph=shapes, ont_graph=None, inference="none", abort_on_first=False,
-        allow_infos=True, allow_warnings=True, meta_shacl=False, advanced=True, js=False, debug=False,
-        do_owl_imports=False)  # never fetch: owl:imports is not followed
+    from .rdflibstate import isolated
+    with isolated():  # pySHACL restores rdflib's settings only when it returns normally
+        _, results, _ = pyshacl.validate(
+            data_graph=data, shacl_graph=shapes, ont_graph=None, inference="none", abort_on_first=False,
+            allow_infos=True, allow_warnings=True, meta_shacl=False, advanced=True, js=False, debug=False,
+            do_owl_imports=False)  # never fetch: owl:imports is not followed
     findings = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         one = lambda p: results.value(result, p)  # noqa: E731

@@ -97,3 +97,43 @@ def test_generated_project_with_violations(tmp_path):
     outcome = fastowl.check(sources)
     assert outcome.engine == fastowl.SPARQL
     assert outcome.messages == fastowl.reference(sources.to_rdflib())
+
+
+def test_the_reference_engines_leave_rdflib_as_they_found_it(tmp_path):
+    """owlrl registers lexical checkers for xsd:gYear and the other ``g`` types that refuse a time
+    zone and leaves them behind; pySHACL sets ``rdflib.NORMALIZE_LITERALS`` while it runs. Seen in
+    CI: after a reference validation in the same process, the fast engine (which follows rdflib's
+    verdicts) called ``"1438-14:00"^^xsd:gYear`` ill-typed and failed a valid project."""
+    import rdflib.term
+
+    from ilograph.validate import validate
+    from ilograph.load import load_shape_sets
+
+    before = dict(rdflib.term._toPythonMapping)
+    g = rdflib.Graph()
+    g.add((rdflib.URIRef("https://example.org/e"), rdflib.URIRef("https://example.org/year"),
+           rdflib.Literal("1438-14:00", datatype=rdflib.XSD.gYear)))
+    fastowl.reference(g)
+    assert dict(rdflib.term._toPythonMapping) == before
+    assert rdflib.NORMALIZE_LITERALS is True
+
+    root = tmp_path / "project"
+    for folder in ("ontology", "shapes"):
+        (root / folder).mkdir(parents=True)
+        for f in (ROOT / folder).glob("*.ttl"):
+            (root / folder / f.name).write_bytes(f.read_bytes())
+    (root / "data").mkdir()
+    (root / "data" / "events.ttl").write_text(
+        "@prefix ilo: <https://w3id.org/ilograph/def#> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
+        "<https://w3id.org/ilograph/id/event/e1> a ilo:Event ; skos:prefLabel \"e\"@en ; rdfs:label \"e\"@en ;\n"
+        "  ilo:startDate \"1400+05:30\"^^xsd:gYear ; ilo:endDate \"1438-14:00\"^^xsd:gYear .\n"
+        "<https://w3id.org/ilograph/id/event/e2> a ilo:Event ; skos:prefLabel \"f\"@en ; rdfs:label \"f\"@en ;\n"
+        "  ilo:startDate \"1503-02Z\"^^xsd:gYearMonth .\n", encoding="utf-8")
+    project = open_project(root)
+    shapes = load_shape_sets(project)
+    for engine in ("reference", "fast", "reference", "fast"):
+        report = validate(load(project), shapes, engine=engine)
+        assert not [f for f in report.findings if f.severity.endswith("Violation")], (engine, report.findings)

@@ -177,7 +177,11 @@ def build_release(root: Path) -> Path:
     try:
         return build(open_project(root)).path
     except ValidationFailed as exc:
-        raise AssertionError("the generated data does not conform:\n" + as_text(exc.report)[:6000]) from None
+        # the violations first (a long report of warnings would hide them when cut)
+        faults = [f for f in exc.report.findings if f.severity.endswith("Violation")]
+        listed = "\n".join(f"{f.focus}: {f.message} [{f.path}, {f.value}, {f.component}]" for f in faults[:20])
+        raise AssertionError(f"the generated data does not conform ({len(faults)} violation(s)):\n{listed}\n\n"
+                             + as_text(exc.report)[:4000]) from None
 
 
 @contextmanager
