@@ -219,7 +219,9 @@ def test_fuzzer_names_the_request_that_killed_the_server() -> None:
     assert len(stats.failures) == 1, stats
     assert "the server died (exit -11) after" in stats.failures[0], stats.failures
     fatal = httpd.fatal  # type: ignore[attr-defined]
-    assert fatal.split("?")[0] in stats.failures[0].split("after:", 1)[1], (fatal, stats.failures)
+    # the report abbreviates runs of one character (soak._shorten): compare the path as abbreviated
+    path = soak._shorten(fatal.split("?")[0].encode()).decode("ascii", "backslashreplace")[:200]
+    assert path in stats.failures[0].split("after:", 1)[1], (fatal, stats.failures)
 
 
 def test_load_check_catches_wrong_answers() -> None:
