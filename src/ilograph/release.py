@@ -28,6 +28,7 @@ import pyoxigraph as ox
 
 from . import __version__
 from .errors import ReleaseError, ValidationFailed
+from .forked import Forked
 from .catalog import Statistics, prepare, write_descriptions
 from .jsonld import CompactWriter
 from .load import Sources, by_subject, from_rdflib, load, load_shape_sets, merge_unique, nquads, text_lines
@@ -318,11 +319,64 @@ def build(project: Project, out: Path | None = None, *,
 def _release(project: Project, out: Path, sources: Sources, progress: Progress) -> Release:
     """Validate ``sources`` and write their release (see :func:`build`)."""
     shapes = load_shape_sets(project)
-    with progress.stage("validate") as stage:
-        report = validate(sources, shapes)
-        stage.done(len(sources))
-    if not report.conforms:
-        raise ValidationFailed(report)
+    validation = _Validation(sources, shapes, progress, background=len(sources) >= SECOND_PROCESS_TRIPLES)
+    try:
+        return _write_release(project, out, sources, progress, validation)
+    finally:
+        validation.cancel()
+
+
+class _Validation:
+    """The validation of a build. A small graph is validated here, before anything is written. A
+    big one (from :data:`SECOND_PROCESS_TRIPLES` triples on) is validated by a forked child, which
+    shares the loaded store and texts, while this process writes the dumps into the staging
+    folder: the two run on both cores. :meth:`poll` between dumps raises
+    :class:`ValidationFailed` as soon as the child has found a violation (the staging folder is
+    then removed, and the served release never changes); :meth:`report` waits for it."""
+
+    def __init__(self, sources: Sources, shapes, progress: Progress, *, background: bool) -> None:
+        self._sources = sources
+        self._progress = progress
+        self._report: Report | None = None
+        self._child: Forked | None = None
+        if background:
+            self._child = Forked(lambda: validate(sources, shapes))
+        else:
+            with progress.stage("validate") as stage:
+                self._report = validate(sources, shapes)
+                stage.done(len(sources))
+            self._check()
+
+    def _check(self) -> None:
+        if not self._report.conforms:
+            raise ValidationFailed(self._report)
+
+    def poll(self) -> None:
+        """Raise :class:`ValidationFailed` if the child has finished and found a violation."""
+        if self._report is None and self._child is not None and self._child.done():
+            self.report()
+
+    def report(self) -> Report:
+        """The report (waiting for the child); raises :class:`ValidationFailed` for a violation."""
+        if self._report is None:
+            child = self._child
+            with self._progress.stage("validate (second process, beside the dumps)") as stage:
+                self._report = child.result()
+                stage.background_seconds = child.cpu_seconds
+                stage.done(len(self._sources))
+            stage.peak_rss = max(stage.peak_rss or 0, child.peak_rss)
+            self._child = None
+            self._check()
+        return self._report
+
+    def cancel(self) -> None:
+        if self._child is not None:
+            self._child.cancel()
+            self._child = None
+
+
+def _write_release(project: Project, out: Path, sources: Sources, progress: Progress,
+                   validation: _Validation) -> Release:
     releases = out.parent / f".{out.name}.releases"
     try:
         releases.mkdir(parents=True, exist_ok=True)
@@ -331,7 +385,7 @@ def _release(project: Project, out: Path, sources: Sources, progress: Progress) 
     except OSError as exc:
         raise ReleaseError(f"cannot create the release folder beside {out}: {exc}") from exc
     try:
-        files, triples = _write_files(project, sources, report, staging, progress)
+        files, triples, report = _write_files(project, sources, validation, staging, progress)
         with progress.stage("swap in the release"):
             release_id = hashlib.sha256((staging / "SHA256SUMS").read_bytes()).hexdigest()[:16]
             final = releases / release_id
@@ -355,8 +409,8 @@ def _release(project: Project, out: Path, sources: Sources, progress: Progress) 
     return Release(path=out, id=release_id, files=files, report=report, triples=triples, reused=reused)
 
 
-def _write_files(project: Project, sources: Sources, report: Report, folder: Path,
-                 progress: Progress) -> tuple[tuple[ReleaseFile, ...], int]:
+def _write_files(project: Project, sources: Sources, validation: _Validation, folder: Path,
+                 progress: Progress) -> tuple[tuple[ReleaseFile, ...], int, Report]:
     """Write every file of the release into ``folder``.
 
     One ordered stream feeds every dump: each graph's triples as sorted N-Triples lines (from
@@ -403,6 +457,7 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
                     out.write(nquads(text, graph))
             stage.done(quads, "quads")
         finish(nq, compress=True)
+        validation.poll()
         nt = folder / f"{name}.nt"
         with progress.stage(f"write {nt.name}") as stage:
             triples = 0
@@ -413,6 +468,7 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
                     triples += 1
             stage.done(triples)
         finish(nt, compress=True)
+        validation.poll()
         # Turtle, RDF/XML and TriG in a second process, while this one writes the JSON-LD
         others = [(folder / f"{name}.{suffix}", source) for suffix, source in (("trig", nq), ("ttl", nt), ("rdf", nt))]
         worker = _DumpWorker([(str(source), str(path), path.suffix[1:], prefixes) for path, source in others],
@@ -426,6 +482,7 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
                     write_jsonld(jsonld, lines, context, statistics)
                 stage.done(triples)
             finish(jsonld, compress=True)
+            validation.poll()
             (folder / "context.jsonld").write_text(json.dumps(context, indent=2, sort_keys=True) + "\n",
                                                    encoding="utf-8")
             finish(folder / "context.jsonld")
@@ -448,6 +505,7 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
                 write_jsonld(folder / "ontology.jsonld", onto.splitlines(keepends=True), context)
                 finish(folder / "ontology.jsonld")
                 stage.done(text_lines(onto))
+        report = validation.report()
         with progress.stage("write validation-report.ttl"):
             report_graph = as_graph(report)
             report_quads = [ox.Quad(*(from_rdflib(t) for t in triple)) for triple in report_graph]
@@ -489,7 +547,7 @@ def _write_files(project: Project, sources: Sources, report: Report, folder: Pat
                 os.fsync(f.fileno())
         _fsync_dir(folder)
         stage.done(len(listed) + 1, "files")
-    return tuple(listed), triples
+    return tuple(listed), triples, report
 
 
 #: From this many triples on, Turtle, RDF/XML and TriG are written by a second process (below,
