@@ -312,6 +312,7 @@ class Mirror:
         self.surrogate_predicates: set[str] = set()  # predicates with a surrogate or ill-typed literal object
         self.ill_count = 0  # triples whose literal object rdflib flags ill-typed (copied into the graph _ILL)
         self._encoded: dict[tuple[str, str], ox.Literal] = {}
+        self._decoded: dict[ox.Literal, Literal] = {}  # stored typed literal: its rdflib term, made once
         self._ill: set[tuple[str, str]] = set()  # (lexical form, datatype) rdflib flags ill-typed
         self._subclasses: dict[str, list[rdflib.term.Node]] = {}
         self._rdflib_graph: rdflib.Graph | None = None
@@ -518,18 +519,22 @@ class Mirror:
     def _prepare(self, keys: list[tuple[str, str]]) -> None:
         """Decide the stored form of typed literals (lexical form, datatype) as written."""
         views = []
+        made = []
         with _quiet_rdflib():
             for lex, dt in keys:
                 lit = Literal(lex, datatype=URIRef(dt))
                 views.append((str(lit), dt, lit.ill_typed is True))
+                made.append(lit)
         keeps = _oxigraph_keeps([(n, dt) for n, dt, ill in views])
-        for key, (n, dt, ill), keep in zip(keys, views, keeps):
+        for key, (n, dt, ill), keep, lit in zip(keys, views, keeps, made):
             if ill:
                 self._ill.add(key)
             if keep:
-                self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(dt))
+                encoded = self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(dt))
             else:
-                self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(SURROGATE + dt))
+                encoded = self._encoded[key] = ox.Literal(n, datatype=ox.NamedNode(SURROGATE + dt))
+            if n == key[0]:  # what decode() would make again: kept (the OWL checks read every one)
+                self._decoded[encoded] = lit
 
     # terms
 
@@ -564,6 +569,9 @@ class Mirror:
         dt = term.datatype.value
         if dt == _XSD_STRING:
             return Literal(term.value)
+        found = self._decoded.get(term)
+        if found is not None:
+            return found
         if dt.startswith(SURROGATE):
             dt = dt[len(SURROGATE):]
         with _quiet_rdflib():
