@@ -443,22 +443,42 @@ class Mirror:
         order = {f.graph: i for i, f in enumerate(sources.files)}
         self.predicates = sorted(set().union(*[known.predicates.get(f.graph, set()) for f in sources.files]))
         Lit = ox.Literal
-        typed: list[tuple[int, ox.Quad, tuple[str, str]]] = []
-        for q in _typed_literal_quads(sources, known):
-            o = q.object
-            if type(o) is Lit and not o.language and o.datatype.value != _XSD_STRING:
-                g = order.get(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
-                if g is not None:
-                    typed.append((g, q, (o.value, o.datatype.value)))
-        typed.sort(key=lambda t: t[0])  # file order (rdflib keeps the first object added of a triple)
-        keys = list(dict.fromkeys(k for _, _, k in typed))
+
+        def typed_quads() -> Iterator[tuple[int, ox.Quad, tuple[str, str]]]:
+            for q in _typed_literal_quads(sources, known):
+                o = q.object
+                if type(o) is Lit and not o.language and o.datatype.value != _XSD_STRING:
+                    g = order.get(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
+                    if g is not None:
+                        yield g, q, (o.value, o.datatype.value)
+
+        # first pass: only the distinct literals (a big graph has millions of typed quads, and
+        # holding them all took a gigabyte at 10M triples), in file order, as rdflib adds them
+        per_file: dict[int, dict[tuple[str, str], None]] = defaultdict(dict)
+        for g, _, k in typed_quads():
+            per_file[g][k] = None
+        keys = list(dict.fromkeys(k for g in sorted(per_file) for k in per_file[g]))
+        del per_file
         self._prepare([k for k in keys if k not in self._encoded])
         canonical = dict(zip(keys, _oxigraph_forms(keys)))
         encoded, ill_keys = self._encoded, self._ill
         self.typed_literals = list(dict.fromkeys(encoded[k] for k in keys))
+        ill_terms = {encoded[k] for k in keys if k in ill_keys}
+        # the literals whose triples need a look: stored in another form than rdflib's, or
+        # ill-typed; and any literal sharing a stored form or an rdflib form with one of those
+        # (the exact twin of a swapped triple, a blank node's literal in two forms, the first
+        # object rdflib kept for a triple)
+        odd = [k for k in keys if encoded[k] != canonical[k] or k in ill_keys]
+        if not odd:
+            self._mark_ill({}, set())
+            return []
+        odd_forms = {canonical[k] for k in odd}
+        wanted = {k for k in keys if canonical[k] in odd_forms or encoded[k] in ill_terms}
+        # second pass: the quads of those literals only
+        typed = [t for t in typed_quads() if t[2] in wanted]
+        typed.sort(key=lambda t: t[0])  # file order (rdflib keeps the first object added of a triple)
         exact_here = {(q.subject, q.predicate, encoded[k], q.graph_name) for _, q, k in typed
                       if encoded[k] == canonical[k]}
-        ill_terms = {encoded[k] for k in keys if k in ill_keys}
         removed: dict[ox.Quad, None] = {}
         added: list[ox.Quad] = []
         first: dict[tuple, bool] = {}
