@@ -348,6 +348,13 @@ class _Validation:
                 stage.done(len(sources))
             self._check()
 
+    @classmethod
+    def finished(cls, report: Report) -> "_Validation":
+        """A validation already done: writes a release of sources checked elsewhere."""
+        self = cls.__new__(cls)
+        self._sources, self._progress, self._report, self._child = None, None, report, None
+        return self
+
     def _check(self) -> None:
         if not self._report.conforms:
             raise ValidationFailed(self._report)

@@ -20,7 +20,7 @@ from rdflib.compare import isomorphic
 from ilograph.load import load
 from ilograph.progress import Progress
 from ilograph.project import open_project
-from ilograph.release import _write_files, build
+from ilograph.release import _Validation, _write_files, build
 from ilograph.validate import Report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,7 +132,7 @@ def edge(tmp_path_factory):
     project = open_project(root)
     sources = load(project)
     folder = tmp_path_factory.mktemp("edge-release")
-    _write_files(project, sources, Report(findings=()), folder, Progress(mode="quiet"))
+    _write_files(project, sources, _Validation.finished(Report(findings=())), folder, Progress(mode="quiet"))
     return sources, folder
 
 
