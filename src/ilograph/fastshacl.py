@@ -208,18 +208,8 @@ def normalize_pyshacl(report: rdflib.Graph, shapes: rdflib.Graph, engine: str = 
 
 def _oxigraph_keeps(pairs: Sequence[tuple[str, str]]) -> list[bool]:
     """For each (lexical form, datatype), whether a pyoxigraph Store gives the literal back unchanged."""
-    if not pairs:
-        return []
-    store = ox.Store()
-    p = ox.NamedNode(_NS + "p")
-    store.extend([ox.Quad(ox.BlankNode(f"b{i}"), p, ox.Literal(lex, datatype=ox.NamedNode(dt)))
-                  for i, (lex, dt) in enumerate(pairs)])
-    kept = [False] * len(pairs)
-    for q in store:
-        i = int(q.subject.value[1:])
-        o = q.object
-        kept[i] = isinstance(o, ox.Literal) and o.value == pairs[i][0] and o.datatype.value == pairs[i][1]
-    return kept
+    return [form.value == lex and form.datatype.value == dt
+            for form, (lex, dt) in zip(_oxigraph_forms(pairs), pairs)]
 
 
 def _typed_literal_quads(sources: "Sources", known: Profile) -> Iterator[ox.Quad]:

@@ -18,7 +18,6 @@ import resource
 import select
 import signal
 import sys
-import time
 from typing import Any, Callable
 
 _PR_SET_PDEATHSIG = 1
@@ -116,13 +115,6 @@ class Forked:
         if kind == "error":
             raise value
         return value
-
-    def wait_seconds(self) -> float:
-        """Wait for the child without raising; the seconds waited."""
-        start = time.perf_counter()
-        while self._outcome is None:
-            self._pull()
-        return time.perf_counter() - start
 
     def cancel(self) -> None:
         """Kill the child (if still running) and reap it."""

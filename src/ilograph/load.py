@@ -502,11 +502,7 @@ def check_characters(path: Path) -> None:
     line, tail = 1, b""
     with path.open("rb") as stream:
         for block in iter(lambda: stream.read(1 << 20), b""):
-            if not _may_hold_control(block):
-                line += block.count(b"\n")
-                tail = block[block.rfind(b"\n") + 1:] if b"\n" in block else tail + block
-                continue
-            for m in _CONTROL.finditer(block):
+            for m in _CONTROL.finditer(block) if _may_hold_control(block) else ():
                 escaped = m.group().startswith(b"\\")
                 before = block[:m.end() - len(m.group().lstrip(b"\\")) - 1] if escaped else block[:m.start()]
                 start = before.rfind(b"\n") + 1

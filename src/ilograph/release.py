@@ -320,7 +320,7 @@ def build(project: Project, out: Path | None = None, *,
 def _release(project: Project, out: Path, sources: Sources, progress: Progress) -> Release:
     """Validate ``sources`` and write their release (see :func:`build`)."""
     shapes = load_shape_sets(project)
-    validation = _Validation(sources, shapes, progress, background=len(sources) >= SECOND_PROCESS_TRIPLES)
+    validation = _Validation.start(sources, shapes, progress, background=len(sources) >= SECOND_PROCESS_TRIPLES)
     try:
         return _write_release(project, out, sources, progress, validation)
     finally:
@@ -335,25 +335,22 @@ class _Validation:
     :class:`ValidationFailed` as soon as the child has found a violation (the staging folder is
     then removed, and the served release never changes); :meth:`report` waits for it."""
 
-    def __init__(self, sources: Sources, shapes, progress: Progress, *, background: bool) -> None:
-        self._sources = sources
-        self._progress = progress
-        self._report: Report | None = None
-        self._child: Forked | None = None
-        if background:
-            self._child = Forked(lambda: validate(sources, shapes))
-        else:
-            with progress.stage("validate") as stage:
-                self._report = validate(sources, shapes)
-                stage.done(len(sources))
-            self._check()
+    def __init__(self, report: Report | None = None, child: Forked | None = None,
+                 sources: Sources | None = None, progress: Progress | None = None) -> None:
+        """``report``: a validation already done (a release of sources checked elsewhere)."""
+        self._report, self._child, self._sources, self._progress = report, child, sources, progress
 
     @classmethod
-    def finished(cls, report: Report) -> "_Validation":
-        """A validation already done: writes a release of sources checked elsewhere."""
-        self = cls.__new__(cls)
-        self._sources, self._progress, self._report, self._child = None, None, report, None
-        return self
+    def start(cls, sources: Sources, shapes, progress: Progress, *, background: bool) -> "_Validation":
+        """Validate here (raising :class:`ValidationFailed` at once), or start the child."""
+        if background:
+            return cls(child=Forked(lambda: validate(sources, shapes)), sources=sources, progress=progress)
+        with progress.stage("validate") as stage:
+            report = validate(sources, shapes)
+            stage.done(len(sources))
+        done = cls(report)
+        done._check()
+        return done
 
     def _check(self) -> None:
         if not self._report.conforms:

@@ -132,7 +132,7 @@ def edge(tmp_path_factory):
     project = open_project(root)
     sources = load(project)
     folder = tmp_path_factory.mktemp("edge-release")
-    _write_files(project, sources, _Validation.finished(Report(findings=())), folder, Progress(mode="quiet"))
+    _write_files(project, sources, _Validation(Report(findings=())), folder, Progress(mode="quiet"))
     return sources, folder
 
 
