@@ -542,10 +542,14 @@ def cpu_seconds(pid: int) -> float:
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick
-            for task in Path(f"/proc/{current}/task").iterdir():
-                stack += [int(c) for c in (task / "children").read_text().split()]
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
         except (OSError, ValueError, IndexError):
             continue
+        for task in tasks:  # a thread that ends meanwhile has no children to give
+            try:
+                stack += [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                continue
     return total
 
 

@@ -47,11 +47,16 @@ def unique(query: str) -> str:
 
 
 def workers(server: Server) -> set[int]:
-    """The process ids of the server's query workers (its child processes)."""
+    """The process ids of the server's query workers (its child processes). A thread of the
+    server may end between the listing of its threads and the reading of its children: it then
+    has none to give."""
     pid = server.process.pid
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text()
+        try:
+            text = (task / "children").read_text()
+        except FileNotFoundError:
+            continue
         found.update(int(p) for p in text.split())
     return found
 
