@@ -212,31 +212,123 @@ def _oxigraph_keeps(pairs: Sequence[tuple[str, str]]) -> list[bool]:
             for form, (lex, dt) in zip(_oxigraph_forms(pairs), pairs)]
 
 
-def _typed_literal_quads(sources: "Sources", known: Profile) -> Iterator[ox.Quad]:
-    """The quads of the sources whose object may be a typed literal, as written: read from each
-    graph's N-Triples text (only its lines holding ``"^^<``, parsed by pyoxigraph), or, for sources
-    given as a ``pyoxigraph.Dataset``, by the predicates that have typed literals."""
-    texts = getattr(sources, "texts", None)
-    if texts is None:
-        for p in sorted(known.typed):
-            yield from sources.dataset.quads_for_predicate(ox.NamedNode(p))
-        return
-    for f in sources.files:
-        text = texts.get(f.graph)
-        lines: list[bytes] = []
-        at, last = text.find(b'"^^<'), -1
-        while at >= 0:
-            start = text.rfind(b"\n", 0, at) + 1
-            end = text.find(b"\n", at)
-            end = len(text) if end < 0 else end
-            if start != last:
-                lines.append(text[start:end])
-                last = start
-            at = text.find(b'"^^<', end)
-        if lines:
-            g = ox.NamedNode(f.graph)
-            for t in ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_TRIPLES):
-                yield ox.Quad(t.subject, t.predicate, t.object, g)
+def _typed_lines(text: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """Each line of a canonical N-Triples text whose object is a typed literal: (start, end, its
+    predicate and literal as written, ``<predicate> "lexical"^^<datatype>``). Found without
+    parsing: in a line ``S P "lexical"^^<datatype> .`` neither S nor P holds a ``"`` or a space,
+    so the predicate starts after the first space and the literal at the first ``"``, and its
+    lexical form ends at the last ``"^^<``."""
+    find, rfind = text.find, text.rfind
+    at = find(b'"^^<')
+    while at >= 0:
+        start = rfind(b"\n", 0, at) + 1
+        end = find(b"\n", at)
+        end = len(text) if end < 0 else end
+        close = rfind(b'"^^<', at, end)
+        if text[end - 3:end] == b"> ." and find(b">", close + 4, end - 2) == end - 3:
+            yield start, end, text[find(b" ", start, close) + 1:end - 2]
+        at = find(b'"^^<', end)
+
+
+def _literal_key(written: bytes) -> tuple[str, tuple[str, str]]:
+    """(predicate, (lexical form, datatype)) of ``<predicate> "lexical"^^<datatype>`` as written
+    in N-Triples."""
+    if b"\\" in written:
+        (t,) = ox.parse(b"<x:s> " + written + b" .\n", format=ox.RdfFormat.N_TRIPLES)
+        return t.predicate.value, (t.object.value, t.object.datatype.value)
+    space = written.find(b" ")
+    close = written.rfind(b'"^^<')
+    return written[1:space - 1].decode(), (written[space + 2:close].decode(), written[close + 4:-1].decode())
+
+
+def typed_literals(sources: "Sources", known: Profile | None = None) -> "TypedLiterals":
+    """The typed literals of ``sources``, read once for all the checks (kept with the sources)."""
+    derived = getattr(sources, "derived", None)
+    if derived is None:
+        return TypedLiterals(sources, known)
+    found = derived.get("typed literals")
+    if found is None:
+        found = derived["typed literals"] = TypedLiterals(sources, known)
+    return found
+
+
+class TypedLiterals:
+    """The typed literals of loaded sources, as written (a store keeps some in another form), read
+    from each graph's N-Triples text or, for sources given as a ``pyoxigraph.Dataset``, from the
+    quads of the predicates that have typed literals (``known``, else every predicate)."""
+
+    def __init__(self, sources: "Sources", known: Profile | None = None) -> None:
+        self.sources, self.known = sources, known
+        self.texts = getattr(sources, "texts", None)
+        self._keys: dict[bytes, tuple[str, tuple[str, str]]] = {}  # as written -> (predicate, key)
+        self.pairs: dict[tuple[str, tuple[str, str]], None] = {}  # (predicate, key), after keys()
+        self._found: list[tuple[str, dict[tuple[str, str], None]]] | None = None
+
+    @staticmethod
+    def _wanted(o: Any) -> bool:
+        return type(o) is ox.Literal and not o.language and o.datatype.value != _XSD_STRING
+
+    def keys(self) -> list[tuple[str, dict[tuple[str, str], None]]]:
+        """Each graph with its distinct typed literals (lexical form, datatype), in written order
+        (read once); :attr:`pairs` holds the distinct (predicate, literal) pairs."""
+        if self._found is None:
+            self._found = list(self._scan())
+        return self._found
+
+    def distinct(self) -> list[tuple[str, str]]:
+        """Every distinct typed literal (lexical form, datatype), in written order."""
+        return list(dict.fromkeys(k for _, found in self.keys() for k in found))
+
+    def _scan(self) -> Iterator[tuple[str, dict[tuple[str, str], None]]]:
+        pairs = self.pairs
+        if self.texts is None:
+            found: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
+            for q in self._dataset_quads():
+                k = (q.object.value, q.object.datatype.value)
+                found[q.graph_name.value][k] = None
+                pairs[(q.predicate.value, k)] = None
+            yield from found.items()
+            return
+        known = self._keys
+        for f in self.sources.files:
+            raw = dict.fromkeys(written for _, _, written in _typed_lines(self.texts.get(f.graph)))
+            keys: dict[tuple[str, str], None] = {}
+            for written in raw:
+                pk = known.get(written)
+                if pk is None:
+                    pk = known[written] = _literal_key(written)
+                k = pk[1]
+                if k[1] != _XSD_STRING and k[1] != _RDF_LANGSTRING:
+                    keys[k] = None
+                    pairs[pk] = None
+            if keys:
+                yield f.graph, keys
+
+    def quads(self, wanted: set[tuple[str, tuple[str, str]]]) -> Iterator[tuple[ox.Quad, tuple[str, str]]]:
+        """The quads whose (predicate, literal) is one of ``wanted`` (after :meth:`keys`), with
+        the literal's key. Only those lines of the texts are parsed."""
+        if self.texts is None:
+            for q in self._dataset_quads():
+                k = (q.object.value, q.object.datatype.value)
+                if (q.predicate.value, k) in wanted:
+                    yield q, k
+            return
+        keyed = self._keys
+        for f in self.sources.files:
+            text = self.texts.get(f.graph)
+            lines = [text[start:end] for start, end, written in _typed_lines(text) if keyed[written] in wanted]
+            if lines:
+                g = ox.NamedNode(f.graph)
+                for t in ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_TRIPLES):
+                    yield ox.Quad(t.subject, t.predicate, t.object, g), (t.object.value, t.object.datatype.value)
+
+    def _dataset_quads(self) -> Iterator[ox.Quad]:
+        if self.known is None:
+            self.known = profile(self.sources.store)
+        for p in sorted(self.known.typed):
+            for q in self.sources.dataset.quads_for_predicate(ox.NamedNode(p)):
+                if self._wanted(q.object) and isinstance(q.graph_name, ox.NamedNode):
+                    yield q
 
 
 def _oxigraph_forms(pairs: Sequence[tuple[str, str]]) -> list[ox.Literal]:
@@ -431,23 +523,13 @@ class Mirror:
         quads taken out of it."""
         store = self.store
         order = {f.graph: i for i, f in enumerate(sources.files)}
+        graphs = {ox.NamedNode(g) for g in order}
         self.predicates = sorted(set().union(*[known.predicates.get(f.graph, set()) for f in sources.files]))
-        Lit = ox.Literal
-
-        def typed_quads() -> Iterator[tuple[int, ox.Quad, tuple[str, str]]]:
-            for q in _typed_literal_quads(sources, known):
-                o = q.object
-                if type(o) is Lit and not o.language and o.datatype.value != _XSD_STRING:
-                    g = order.get(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
-                    if g is not None:
-                        yield g, q, (o.value, o.datatype.value)
-
+        literals = typed_literals(sources, known)
         # first pass: only the distinct literals (a big graph has millions of typed quads, and
         # holding them all took a gigabyte at 10M triples), in file order, as rdflib adds them
-        per_file: dict[int, dict[tuple[str, str], None]] = defaultdict(dict)
-        for g, _, k in typed_quads():
-            per_file[g][k] = None
-        keys = list(dict.fromkeys(k for g in sorted(per_file) for k in per_file[g]))
+        per_file = sorted((order[graph], found) for graph, found in literals.keys() if graph in order)
+        keys = list(dict.fromkeys(k for _, found in per_file for k in found))
         del per_file
         self._prepare([k for k in keys if k not in self._encoded])
         canonical = dict(zip(keys, _oxigraph_forms(keys)))
@@ -455,24 +537,39 @@ class Mirror:
         self.typed_literals = list(dict.fromkeys(encoded[k] for k in keys))
         ill_terms = {encoded[k] for k in keys if k in ill_keys}
         # the literals whose triples need a look: stored in another form than rdflib's, or
-        # ill-typed; and any literal sharing a stored form or an rdflib form with one of those
-        # (the exact twin of a swapped triple, a blank node's literal in two forms, the first
-        # object rdflib kept for a triple)
+        # ill-typed
         odd = [k for k in keys if encoded[k] != canonical[k] or k in ill_keys]
-        if not odd:
-            self._mark_ill({}, set())
-            return []
-        odd_forms = {canonical[k] for k in odd}
-        wanted = {k for k in keys if canonical[k] in odd_forms or encoded[k] in ill_terms}
-        # second pass: the quads of those literals only
-        typed = [t for t in typed_quads() if t[2] in wanted]
-        typed.sort(key=lambda t: t[0])  # file order (rdflib keeps the first object added of a triple)
-        exact_here = {(q.subject, q.predicate, encoded[k], q.graph_name) for _, q, k in typed
-                      if encoded[k] == canonical[k]}
         removed: dict[ox.Quad, None] = {}
         added: list[ox.Quad] = []
         first: dict[tuple, bool] = {}
         special: set[str] = set()
+        # a stored form written one way only with its predicate (no "5"^^xsd:integer beside
+        # "5"^^xsd:positiveInteger), well-typed: each quad of the store with that predicate and
+        # form takes the exact form, blank nodes included
+        sharing: dict[tuple[str, ox.Literal], int] = defaultdict(int)
+        for p, k in literals.pairs:
+            sharing[(p, canonical[k])] += 1
+        odd_set = set(odd)
+        unique = {(p, canonical[k]): encoded[k] for p, k in literals.pairs if k in odd_set
+                  and sharing[(p, canonical[k])] == 1 and k not in ill_keys and encoded[k] not in ill_terms}
+        for (p, c), e in unique.items():
+            for q in store.quads_for_pattern(None, ox.NamedNode(p), c, None):
+                if q.graph_name in graphs:
+                    removed[q] = None
+                    added.append(ox.Quad(q.subject, q.predicate, e, _EXACT))
+                    if e.datatype.value.startswith(SURROGATE):
+                        special.add(q.predicate.value)
+        # the others, and any literal sharing a stored form or an rdflib form with one of those
+        # (the exact twin of a swapped triple, a blank node's literal in two forms, the first
+        # object rdflib kept for a triple): second pass, over the lines of those literals only
+        odd_forms = {(p, canonical[k]) for p, k in literals.pairs
+                     if k in odd_set and (p, canonical[k]) not in unique}
+        wanted = {(p, k) for p, k in literals.pairs if (p, canonical[k]) in odd_forms or encoded[k] in ill_terms}
+        typed = [(order[q.graph_name.value], q, k) for q, k in literals.quads(wanted)
+                 if q.graph_name.value in order] if wanted else []
+        typed.sort(key=lambda t: t[0])  # file order (rdflib keeps the first object added of a triple)
+        exact_here = {(q.subject, q.predicate, encoded[k], q.graph_name) for _, q, k in typed
+                      if encoded[k] == canonical[k]}
         # blank nodes: the store has its own labels for them (not the text's); a blank node's typed
         # literal is found in the store by predicate, literal and graph, which must say which form
         by_form: dict[tuple, set] = defaultdict(set)

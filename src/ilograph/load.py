@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -185,6 +185,8 @@ class Sources:
     dataset: "ox.Dataset | QuadView | None" = None
     store: ox.Store | None = None
     texts: "GraphTexts | None" = None
+    #: what the checks derive from the texts once and share (not copied by ``dataclasses.replace``)
+    derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.dataset is None or isinstance(self.dataset, QuadView):

@@ -145,20 +145,23 @@ def check_literals(sources: Sources) -> tuple[list[Finding], Sources]:
     sources without the triples of those literals, which the other checks then read: owlrl cannot
     read some of them (it fails on ``"abc"^^xsd:decimal``), and they are reported here already."""
     from . import xsd
+    from .fastshacl import _oxigraph_forms, typed_literals
 
-    # the store keeps a valid literal in canonical form (still valid) and an invalid one as written
-    rows = sources.store.query(
-        f'SELECT DISTINCT ?o WHERE {{ ?s ?p ?o FILTER(isLiteral(?o) && STRSTARTS(STR(DATATYPE(?o)), "{xsd.XSD}") '
-        f'&& DATATYPE(?o) != <{xsd.XSD}string>) }}', use_default_graph_as_union=True)
-    ill = {row["o"]: reason for row in rows if (reason := xsd.problem(row["o"].value, row["o"].datatype.value))}
+    # the literals as written (read from the texts, shared with the SHACL checks); the store keeps
+    # a valid literal in canonical form and an invalid one as written
+    written = [(lex, dt) for lex, dt in typed_literals(sources).distinct()
+               if dt.startswith(xsd.XSD) and dt != xsd.XSD + "string"]
+    reasons = {k: reason for k in written if (reason := xsd.problem(*k))}
+    ill = {stored: (k, reasons[k]) for k, stored in zip(reasons, _oxigraph_forms(list(reasons)))}
     if not ill:
         return [], sources
     prefixes = sources.prefixes() | _STANDARD
     findings: list[Finding] = []
     bad: list[ox.Quad] = []
-    for literal, reason in ill.items():
-        dt = _short(literal.datatype.value, prefixes)
-        for q in sources.store.quads_for_pattern(None, None, literal, None):
+    for stored, ((lexical, datatype), reason) in ill.items():
+        literal = ox.Literal(lexical, datatype=ox.NamedNode(datatype))
+        dt = _short(datatype, prefixes)
+        for q in sources.store.quads_for_pattern(None, None, stored, None):
             bad.append(q)
             src = sources.file_for_graph(q.graph_name.value) if isinstance(q.graph_name, ox.NamedNode) else None
             focus = q.subject

@@ -43,6 +43,17 @@ ex:s8 ex:n "7"^^xsd:nonNegativeInteger , "7"^^xsd:integer .
 ex:s4 ex:b "true"^^xsd:boolean .
 ex:s2 ex:n "5"^^xsd:integer .
 """
+# no ill-typed literal: a stored form written one way with its predicate is swapped by looking it
+# up in the store (ex:n "6", the blank node's ex:n "8", ex:d "2.50"), the others by reading their
+# lines (ex:n "5" and "05"); a literal with an escape in another datatype; one value on two
+# predicates in two datatypes
+TIDY = """@prefix ex: <http://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:s1 ex:n "5"^^xsd:positiveInteger ; ex:m "5"^^xsd:integer , "6"^^xsd:integer .
+ex:s2 ex:n "05"^^xsd:positiveInteger , "6"^^xsd:positiveInteger .
+ex:s3 ex:q [ ex:n "8"^^xsd:positiveInteger ; ex:d "2.50"^^xsd:decimal ] .
+ex:s4 ex:d "2.50"^^xsd:decimal ; ex:f "x"^^ex:plain ; ex:e "say \\"hi\\"\\n"^^ex:quoted , "1"^^xsd:nonNegativeInteger .
+"""
 
 
 def _project(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -77,6 +88,19 @@ def test_the_borrowed_store_is_the_copy(tmp_path):
         assert mirror.store is sources.store
         assert _union(mirror.store) == _union(copy.store)
         assert _ill(mirror.store) == _ill(copy.store) and mirror.ill_count == copy.ill_count > 0
+        assert mirror.surrogate_predicates == copy.surrogate_predicates
+    assert sorted(map(str, sources.store)) == before
+
+
+def test_literals_written_one_way_are_swapped_from_the_store(tmp_path):
+    sources = load(open_project(_project(tmp_path, {"a.ttl": TIDY})))
+    before = sorted(map(str, sources.store))
+    copy = fs.Mirror.from_sources(sources)
+    with fs.Mirror.borrowed(sources) as mirror:
+        assert mirror.store is sources.store and mirror.ill_count == 0
+        assert _union(mirror.store) == _union(copy.store)
+        swapped = {(q.predicate.value[19:], q.object.value) for q in mirror.store.quads_for_pattern(None, None, None, fs._EXACT)}
+        assert swapped == {("n", "5"), ("n", "6"), ("n", "8"), ("d", "2.50"), ("e", "1")}  # rdflib reads "05" as "5"
         assert mirror.surrogate_predicates == copy.surrogate_predicates
     assert sorted(map(str, sources.store)) == before
 
