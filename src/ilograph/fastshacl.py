@@ -44,6 +44,7 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+import sys
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -238,7 +239,8 @@ def _literal_key(written: bytes) -> tuple[str, tuple[str, str]]:
         return t.predicate.value, (t.object.value, t.object.datatype.value)
     space = written.find(b" ")
     close = written.rfind(b'"^^<')
-    return written[1:space - 1].decode(), (written[space + 2:close].decode(), written[close + 4:-1].decode())
+    return (sys.intern(written[1:space - 1].decode()),
+            (written[space + 2:close].decode(), sys.intern(written[close + 4:-1].decode())))
 
 
 def typed_literals(sources: "Sources", known: Profile | None = None) -> "TypedLiterals":
@@ -332,17 +334,23 @@ class TypedLiterals:
 
 
 def _oxigraph_forms(pairs: Sequence[tuple[str, str]]) -> list[ox.Literal]:
-    """For each (lexical form, datatype), the literal a pyoxigraph Store holds for it."""
-    if not pairs:
-        return []
-    store = ox.Store()
-    p = ox.NamedNode(_NS + "p")
-    store.extend([ox.Quad(ox.BlankNode(f"b{i}"), p, ox.Literal(lex, datatype=ox.NamedNode(dt)))
-                  for i, (lex, dt) in enumerate(pairs)])
+    """For each (lexical form, datatype), the literal a pyoxigraph Store holds for it (asked in
+    chunks: a small store at a time keeps the memory low)."""
     forms: list[Any] = [None] * len(pairs)
-    for q in store:
-        forms[int(q.subject.value[1:])] = q.object
+    p = ox.NamedNode(_NS + "p")
+    datatypes: dict[str, ox.NamedNode] = {}
+    for at in range(0, len(pairs), _FORMS_CHUNK):
+        store = ox.Store()
+        store.extend([ox.Quad(ox.BlankNode(f"b{i}"), p, ox.Literal(lex, datatype=datatypes.get(dt) or
+                                                                   datatypes.setdefault(dt, ox.NamedNode(dt))))
+                      for i, (lex, dt) in enumerate(pairs[at:at + _FORMS_CHUNK], start=at)])
+        for q in store:
+            forms[int(q.subject.value[1:])] = q.object
+        del store
     return forms
+
+
+_FORMS_CHUNK = 20_000
 
 
 @contextmanager
@@ -384,10 +392,16 @@ def profile(store: ox.Store) -> Profile:
 class Mirror:
     """The data as pySHACL sees it, in a pyoxigraph Store that keeps literals exact.
 
+    ``Mirror.restore = False`` (a process that ends with its validation, such as the build's
+    validation child) leaves a borrowed store in its exact form, and keeps no copy of what it
+    took out.
+
     Build it with :meth:`from_sources`, :meth:`from_rdflib` or :meth:`from_quads`. The data is the
     store's default graph (one graph, as pySHACL sees it; pyoxigraph plans queries on it much better
     than on a list of named graphs); :func:`run` writes focus node sets into a scratch named graph.
     """
+
+    restore = True  # give a borrowed store back as it was
 
     def __init__(self) -> None:
         self.store = ox.Store()
@@ -516,7 +530,8 @@ class Mirror:
         try:
             yield m
         finally:
-            m._swap_out(removed)
+            if m.restore:
+                m._swap_out(removed)
 
     def _swap_in(self, sources: "Sources", known: Profile) -> list[ox.Quad]:
         """Put the exact form of the data's typed literals into the (shared) store; return the
@@ -552,13 +567,16 @@ class Mirror:
         odd_set = set(odd)
         unique = {(p, canonical[k]): encoded[k] for p, k in literals.pairs if k in odd_set
                   and sharing[(p, canonical[k])] == 1 and k not in ill_keys and encoded[k] not in ill_terms}
-        for (p, c), e in unique.items():
-            for q in store.quads_for_pattern(None, ox.NamedNode(p), c, None):
-                if q.graph_name in graphs:
-                    removed[q] = None
-                    added.append(ox.Quad(q.subject, q.predicate, e, _EXACT))
-                    if e.datatype.value.startswith(SURROGATE):
-                        special.add(q.predicate.value)
+        for (p, c), e in unique.items():  # one literal at a time: millions of quads in a big graph
+            batch = [q for q in store.quads_for_pattern(None, ox.NamedNode(p), c, None) if q.graph_name in graphs]
+            for q in batch:
+                store.remove(q)
+            store.extend([ox.Quad(q.subject, q.predicate, e, _EXACT) for q in batch])
+            if batch and e.datatype.value.startswith(SURROGATE):
+                special.add(p)
+            if self.restore:
+                removed.update(dict.fromkeys(batch))
+            del batch
         # the others, and any literal sharing a stored form or an rdflib form with one of those
         # (the exact twin of a swapped triple, a blank node's literal in two forms, the first
         # object rdflib kept for a triple): second pass, over the lines of those literals only
@@ -606,7 +624,7 @@ class Mirror:
         for q in removed:
             store.remove(q)
         store.extend(added + ill)
-        return list(removed)
+        return list(removed) if self.restore else []
 
     def _mark_ill(self, first: dict[tuple, bool], special: set[str]) -> list[ox.Quad]:
         """The quads of graph ``_ILL`` (the triples whose first-added literal rdflib flags
@@ -1826,14 +1844,6 @@ def _execute(plan: Plan, mirror: Mirror, timings: dict[str, float]) -> Outcome:
     timings["plan"] = clock() - t0
 
     t0 = clock()
-    stored = {c.sparql.focus.key: c.sparql.focus for c in checks if c.kind == "sparql" and c.sparql.stored}
-    for fs in stored.values():
-        key, pred = ox.NamedNode(fs.key), ox.NamedNode(_NS + "in")
-        mirror.store.extend([ox.Quad(key, pred, r[0], _SCRATCH) for r in mirror.query(
-            _resolve_classes(f"SELECT DISTINCT ?this WHERE {{ {fs.body('?this', 0)} }}", mirror))])
-    timings["focus"] = clock() - t0
-
-    t0 = clock()
     runner = _Runner(plan, mirror)
     results: list[Result] = []
     per_check = []
@@ -1842,15 +1852,33 @@ def _execute(plan: Plan, mirror: Mirror, timings: dict[str, float]) -> Outcome:
     # reads are not thread-safe)
     from concurrent.futures import ThreadPoolExecutor
     groups = _groups(checks)
+    # SHACL-SPARQL queries read their focus nodes from the scratch graph: one focus set at a time
+    # is written there (a focus set of a big graph has millions of nodes), its queries run, and it
+    # is removed again
+    stored: dict[str, FocusSet] = {}
+    waiting: dict[str | None, list[list[Check]]] = defaultdict(list)
+    for group in groups:
+        c = group[0]
+        key = c.sparql.focus.key if c.kind == "sparql" and c.sparql.stored else None
+        if key is not None:
+            stored[key] = c.sparql.focus
+        waiting[key].append(group)
+    timings["focus"] = 0.0
     with ThreadPoolExecutor(max_workers=workers()) as pool:
-        texts = [runner.query_text(g) for g in groups]
-        for group, (seconds, rows) in zip(groups, pool.map(runner.fetch, texts)):
-            results.extend(runner.finish(group, rows))
-            per_check.append((seconds, plan.key(group[0].shape.node),
-                              "+".join(c.component_iri.split("#")[-1] for c in group)))
-    timings["sparql"] = clock() - t0
-    if stored:
-        mirror.store.remove_graph(_SCRATCH)
+        for key in [None, *stored]:
+            if key is not None:
+                t1 = clock()
+                _store_focus_set(mirror, stored[key])
+                timings["focus"] += clock() - t1
+            batch = waiting[key]
+            texts = [runner.query_text(g) for g in batch]
+            for group, (seconds, rows) in zip(batch, pool.map(runner.fetch, texts)):
+                results.extend(runner.finish(group, rows))
+                per_check.append((seconds, plan.key(group[0].shape.node),
+                                  "+".join(c.component_iri.split("#")[-1] for c in group)))
+            if key is not None:
+                mirror.store.remove_graph(_SCRATCH)
+    timings["sparql"] = clock() - t0 - timings["focus"]
 
     t0 = clock()
     fallback = set(plan.fallback) | set(late)
@@ -1861,6 +1889,14 @@ def _execute(plan: Plan, mirror: Mirror, timings: dict[str, float]) -> Outcome:
     engines.update({plan.key(n): PYSHACL for n in fallback})
     return Outcome(results=results, engines=engines, reasons=reasons, timings=timings,
                    slowest=sorted(per_check, reverse=True)[:20])
+
+
+def _store_focus_set(mirror: Mirror, focus: FocusSet) -> None:
+    """Write the nodes of ``focus`` into the scratch graph (see :meth:`FocusSet.stored`), in chunks."""
+    key, pred = ox.NamedNode(focus.key), ox.NamedNode(_NS + "in")
+    rows = iter(mirror.query(_resolve_classes(f"SELECT DISTINCT ?this WHERE {{ {focus.body('?this', 0)} }}", mirror)))
+    while chunk := [ox.Quad(key, pred, r[0], _SCRATCH) for r in itertools.islice(rows, 100_000)]:
+        mirror.store.extend(chunk)
 
 
 def _groups(checks: list[Check]) -> list[list[Check]]:

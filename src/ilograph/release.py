@@ -327,6 +327,14 @@ def _release(project: Project, out: Path, sources: Sources, progress: Progress) 
         validation.cancel()
 
 
+def _validate_and_exit(sources: Sources, shapes) -> Report:
+    """The validation child's work: this process ends with it, so the store it borrows from the
+    build is left in the exact form validation puts it in (nothing kept to restore it)."""
+    from .fastshacl import Mirror
+    Mirror.restore = False
+    return validate(sources, shapes)
+
+
 class _Validation:
     """The validation of a build. A small graph is validated here, before anything is written. A
     big one (from :data:`SECOND_PROCESS_TRIPLES` triples on) is validated by a forked child, which
@@ -344,7 +352,7 @@ class _Validation:
     def start(cls, sources: Sources, shapes, progress: Progress, *, background: bool) -> "_Validation":
         """Validate here (raising :class:`ValidationFailed` at once), or start the child."""
         if background:
-            return cls(child=Forked(lambda: validate(sources, shapes)), sources=sources, progress=progress)
+            return cls(child=Forked(lambda: _validate_and_exit(sources, shapes)), sources=sources, progress=progress)
         with progress.stage("validate") as stage:
             report = validate(sources, shapes)
             stage.done(len(sources))

@@ -570,6 +570,9 @@ def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph, *, engine: str 
     findings += check_shape_terms(sources, shapes)
     if sources is not loaded:  # a copy without the ill-typed literals
         known = None
+    # the project's SPARQL checks read the store as loaded: before the fast engine, which may
+    # leave it in its exact form (a validation child, see Mirror.restore)
+    findings += run_checks(sources, builtin_checks() + project_checks(sources))
     checked_by: dict[str, str] = {}
     if engine == "fast":
         fast, checked_by = run_fast(sources, shapes, known)
@@ -580,7 +583,6 @@ def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph, *, engine: str 
         findings += run_shacl(sources, shapes.ontology, sources.to_rdflib(("ontology",)))
         findings += run_owl_rl(sources, union)
         checked_by = {"SHACL": "pyshacl", "OWL RL consistency": "owlrl"}
-    findings += run_checks(sources, builtin_checks() + project_checks(sources))
     unique = sorted(set(findings), key=Finding.sort_key)
     import owlrl
     import pyshacl
