@@ -251,16 +251,17 @@ def write_descriptions(folder: Path, project: Project, sources: Sources, files: 
     void, dcat, schema = _describe(project, sources, files, triples, statistics)
     prefixes = _prefixes(sources)
     pages = statistics.sitemaps if isinstance(statistics, Prepared) else sitemaps(project, sources, statistics=statistics)
-    texts: dict[str, bytes] = {
+    texts: dict[str, str | bytes] = {
         "void.ttl": serialize_turtle(void, _used(void, prefixes)),
         "dcat.ttl": serialize_turtle(dcat, _used(dcat, prefixes)),
-        "dataset.jsonld": (json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode(),
-        **{name: text.encode() for name, text in pages.items()},
-        "robots.txt": robots_txt(project).encode(),
+        "dataset.jsonld": json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        **pages,
+        "robots.txt": robots_txt(project),
     }
     paths = []
-    for name in sorted(texts):
-        (folder / name).write_bytes(texts[name])
+    for name in sorted(texts):  # encoded one at a time (the sitemaps of a big graph weigh hundreds of MB)
+        text = texts[name]
+        (folder / name).write_bytes(text.encode() if isinstance(text, str) else text)
         paths.append(folder / name)
     return paths
 

@@ -29,6 +29,7 @@ from . import __version__
 from .errors import ReleaseError, ValidationFailed
 from .forked import Forked
 from .catalog import Statistics, prepare, write_descriptions
+from .heap import trim
 from .jsonld import CompactWriter
 from .load import Sources, by_subject, from_rdflib, load, load_shape_sets, merge_unique, nquads, text_lines
 from .progress import Progress
@@ -310,6 +311,7 @@ def build(project: Project, out: Path | None = None, *,
     out = (out or project.root / "dist").absolute()
     with progress.stage("load sources") as stage:
         sources = load(project)
+        trim()  # the parsers' freed buffers: a validation child would inherit them
         stage.done(len(sources))
     try:
         return _release(project, out, sources, progress)
@@ -501,6 +503,8 @@ def _write_files(project: Project, sources: Sources, validation: _Validation, fo
             finish(folder / "context.jsonld")
             with progress.stage("dataset descriptions: counts, sources, links, sitemap"):
                 prepared = prepare(project, sources, triples, statistics)
+                del statistics  # its sets of distinct terms (about 500 MB at 10M triples): counted now
+                trim()
             with progress.stage(f"write {', '.join(p.name for p, _ in others)} (second process)") as stage:
                 stage.background_seconds = worker.wait()
                 stage.done(triples)

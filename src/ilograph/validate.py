@@ -19,6 +19,7 @@ import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SH, DefinedNamespace
 import rdflib.namespace as rdflib_namespaces
 
+from .heap import trim
 from .load import ShapeSets, SourceFile, Sources, from_rdflib
 
 VIOLATION, WARNING, INFO = "Violation", "Warning", "Info"
@@ -485,8 +486,10 @@ def run_fast(sources: Sources, shapes: ShapeSets, known: "fastshacl.Profile | No
     engines: dict[str, str] = {}
     outcomes = []
     with fastshacl.Mirror.borrowed(sources, ("ontology", "data"), known) as mirror:
+        trim()
         if len(shapes.data):
             outcomes.append((shapes.data, fastshacl.execute(fastshacl.compile_shapes(shapes.data), mirror)))
+        trim()
         owl = fastowl.check(mirror)
     if len(shapes.ontology):
         plan = fastshacl.compile_shapes(shapes.ontology)
@@ -573,6 +576,7 @@ def validate(sources: Sources, shapes: ShapeSets | rdflib.Graph, *, engine: str 
     # the project's SPARQL checks read the store as loaded: before the fast engine, which may
     # leave it in its exact form (a validation child, see Mirror.restore)
     findings += run_checks(sources, builtin_checks() + project_checks(sources))
+    trim()  # what the checks' threads freed, so that the next stage's peak does not land on it
     checked_by: dict[str, str] = {}
     if engine == "fast":
         fast, checked_by = run_fast(sources, shapes, known)
