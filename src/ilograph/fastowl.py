@@ -278,8 +278,7 @@ class _Checker:
         asserted_up = {c: up({c} | set(self.subsumptions.get(c, ()) if c in self.rl_datatypes else ()))
                        for c in asserted}
         literal_up = {dt: up({dt} | set(self.subsumptions.get(dt, ()))) for dt in self.rl_datatypes}
-        members: dict[Any, set] = {}
-        for c in relevant:
+        def members_of(c: Any) -> set:
             branches = []
             direct = [d for d, ups in asserted_up.items() if c in ups and not isinstance(d, BNode)]
             if direct:
@@ -299,17 +298,33 @@ class _Checker:
             for d, ups in asserted_up.items():  # blank-node classes (owl:unionOf...) cannot be named in SPARQL
                 if c in ups and isinstance(d, BNode):
                     found.update(self.subjects(RDF.type, d))
-            members[c] = found
+            return found
 
-        # owl:sameAs, stated or inferred (prp-fp, prp-ifp): a group shares every type
-        for group in self.same_as(used, closure):
-            for c in relevant:
-                if members[c] & group:
-                    members[c] |= group
-
-        for c1, c2 in pairs:
-            for z in members.get(c1, set()) & members.get(c2, set()):
+        # owl:sameAs, stated or inferred (prp-fp, prp-ifp): a group shares every type, so every
+        # relevant class's members are needed at once; else each class's members are read when a
+        # pair first needs them and let go after the last pair naming the class (the members of
+        # big classes are millions of nodes)
+        same = self.same_as(used, closure)
+        members: dict[Any, set] = {}
+        if same:
+            members = {c: members_of(c) for c in relevant}
+            for group in same:
+                for c in relevant:
+                    if members[c] & group:
+                        members[c] |= group
+        last = {c: i for i, pair in enumerate(pairs) for c in pair}
+        for i, (c1, c2) in enumerate(pairs):
+            for c in (c1, c2):
+                if c not in members:
+                    members[c] = members_of(c)
+            for z in members[c1] & members[c2]:
                 out.add("Disjoint classes %s and %s have a common individual %s" % (c1, c2, z))
+            if not same:
+                for c in (c1, c2):
+                    if last[c] == i and c != OWL.Nothing:
+                        members.pop(c, None)
+        if OWL.Nothing not in members:
+            members[OWL.Nothing] = members_of(OWL.Nothing)
         for z in members.get(OWL.Nothing, ()):
             out.add("%s is defined of type 'Nothing'" % z)
         out |= self.ill_literals()

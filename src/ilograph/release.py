@@ -236,23 +236,15 @@ def write_jsonld(path: Path, lines: Iterable[bytes], context: dict,
                  statistics: Statistics | None = None) -> int:
     """Compact JSON-LD with the curated context inline (no remote context to fetch), from sorted
     N-Triples lines, one node object per subject; counts into ``statistics`` on the way.
-    Returns the number of lines read."""
-    read = 0
-
-    def counted() -> Iterator[bytes]:
-        nonlocal read
-        for line in lines:
-            read += 1
-            yield line
-
+    Returns the number of node objects written."""
     with path.open("wb", buffering=1 << 20) as out:
         writer = CompactWriter(out, context["@context"])
-        for subject, statements in by_subject(counted()):
+        for subject, statements in by_subject(lines):
             writer.node(subject, statements)
             if statistics is not None:
                 statistics.add(subject, statements)
         writer.close()
-    return read
+    return writer.nodes
 
 
 #: The level of the gzip copies: ISA-L's level 2 (python-isal's igzip, standard gzip output) compresses
