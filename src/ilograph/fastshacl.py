@@ -263,37 +263,30 @@ class TypedLiterals:
         self.sources, self.known = sources, known
         self.texts = getattr(sources, "texts", None)
         self._keys: dict[bytes, tuple[str, tuple[str, str]]] = {}  # as written -> (predicate, key)
-        self.pairs: dict[tuple[str, tuple[str, str]], None] = {}  # (predicate, key), after keys()
-        self._found: list[tuple[str, dict[tuple[str, str], None]]] | None = None
-
-    @staticmethod
-    def _wanted(o: Any) -> bool:
-        return type(o) is ox.Literal and not o.language and o.datatype.value != _XSD_STRING
-
-    def keys(self) -> list[tuple[str, dict[tuple[str, str], None]]]:
-        """Each graph with its distinct typed literals (lexical form, datatype), in written order
-        (read once); :attr:`pairs` holds the distinct (predicate, literal) pairs."""
-        if self._found is None:
-            self._found = list(self._scan())
-        return self._found
+        self.pairs: dict[tuple[str, tuple[str, str]], None] = {}  # (predicate, key), after distinct()
+        self._distinct: list[tuple[str, str]] | None = None
 
     def distinct(self) -> list[tuple[str, str]]:
-        """Every distinct typed literal (lexical form, datatype), in written order."""
-        return list(dict.fromkeys(k for _, found in self.keys() for k in found))
+        """Every distinct typed literal (lexical form, datatype), graph by graph in load order
+        (read once); :attr:`pairs` then holds the distinct (predicate, literal) pairs."""
+        if self._distinct is None:
+            self._distinct = list(dict.fromkeys(k for _, found in self._scan() for k in found))
+        return self._distinct
 
     def _scan(self) -> Iterator[tuple[str, dict[tuple[str, str], None]]]:
         pairs = self.pairs
+        graphs = list(dict.fromkeys(f.graph for f in self.sources.files))  # each once, in load order
         if self.texts is None:
             found: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
             for q in self._dataset_quads():
                 k = (q.object.value, q.object.datatype.value)
                 found[q.graph_name.value][k] = None
                 pairs[(q.predicate.value, k)] = None
-            yield from found.items()
+            yield from ((graph, found[graph]) for graph in graphs if graph in found)
             return
         known = self._keys
-        for f in self.sources.files:
-            raw = dict.fromkeys(written for _, _, written in _typed_lines(self.texts.get(f.graph)))
+        for graph in graphs:
+            raw = dict.fromkeys(written for _, _, written in _typed_lines(self.texts.get(graph)))
             keys: dict[tuple[str, str], None] = {}
             for written in raw:
                 pk = known.get(written)
@@ -304,10 +297,10 @@ class TypedLiterals:
                     keys[k] = None
                     pairs[pk] = None
             if keys:
-                yield f.graph, keys
+                yield graph, keys
 
     def quads(self, wanted: set[tuple[str, tuple[str, str]]]) -> Iterator[tuple[ox.Quad, tuple[str, str]]]:
-        """The quads whose (predicate, literal) is one of ``wanted`` (after :meth:`keys`), with
+        """The quads whose (predicate, literal) is one of ``wanted`` (after :meth:`distinct`), with
         the literal's key. Only those lines of the texts are parsed."""
         if self.texts is None:
             for q in self._dataset_quads():
@@ -316,11 +309,11 @@ class TypedLiterals:
                     yield q, k
             return
         keyed = self._keys
-        for f in self.sources.files:
-            text = self.texts.get(f.graph)
+        for graph in dict.fromkeys(f.graph for f in self.sources.files):
+            text = self.texts.get(graph)
             lines = [text[start:end] for start, end, written in _typed_lines(text) if keyed[written] in wanted]
             if lines:
-                g = ox.NamedNode(f.graph)
+                g = ox.NamedNode(graph)
                 for t in ox.parse(b"\n".join(lines) + b"\n", format=ox.RdfFormat.N_TRIPLES):
                     yield ox.Quad(t.subject, t.predicate, t.object, g), (t.object.value, t.object.datatype.value)
 
@@ -329,7 +322,9 @@ class TypedLiterals:
             self.known = profile(self.sources.store)
         for p in sorted(self.known.typed):
             for q in self.sources.dataset.quads_for_predicate(ox.NamedNode(p)):
-                if self._wanted(q.object) and isinstance(q.graph_name, ox.NamedNode):
+                o = q.object
+                if (type(o) is ox.Literal and not o.language and o.datatype.value != _XSD_STRING
+                        and isinstance(q.graph_name, ox.NamedNode)):
                     yield q
 
 
@@ -338,11 +333,9 @@ def _oxigraph_forms(pairs: Sequence[tuple[str, str]]) -> list[ox.Literal]:
     chunks: a small store at a time keeps the memory low)."""
     forms: list[Any] = [None] * len(pairs)
     p = ox.NamedNode(_NS + "p")
-    datatypes: dict[str, ox.NamedNode] = {}
     for at in range(0, len(pairs), _FORMS_CHUNK):
         store = ox.Store()
-        store.extend([ox.Quad(ox.BlankNode(f"b{i}"), p, ox.Literal(lex, datatype=datatypes.get(dt) or
-                                                                   datatypes.setdefault(dt, ox.NamedNode(dt))))
+        store.extend([ox.Quad(ox.BlankNode(f"b{i}"), p, ox.Literal(lex, datatype=ox.NamedNode(dt)))
                       for i, (lex, dt) in enumerate(pairs[at:at + _FORMS_CHUNK], start=at)])
         for q in store:
             forms[int(q.subject.value[1:])] = q.object
@@ -542,10 +535,8 @@ class Mirror:
         self.predicates = sorted(set().union(*[known.predicates.get(f.graph, set()) for f in sources.files]))
         literals = typed_literals(sources, known)
         # first pass: only the distinct literals (a big graph has millions of typed quads, and
-        # holding them all took a gigabyte at 10M triples), in file order, as rdflib adds them
-        per_file = sorted((order[graph], found) for graph, found in literals.keys() if graph in order)
-        keys = list(dict.fromkeys(k for _, found in per_file for k in found))
-        del per_file
+        # holding them all took a gigabyte at 10M triples), in load order, as rdflib adds them
+        keys = literals.distinct()
         self._prepare([k for k in keys if k not in self._encoded])
         canonical = dict(zip(keys, _oxigraph_forms(keys)))
         encoded, ill_keys = self._encoded, self._ill
