@@ -7,11 +7,29 @@ import shutil
 from pathlib import Path
 
 import pytest
+import rdflib
 
 from ilograph.load import load, load_shapes
 from ilograph.project import open_project
 
 ROOT = Path(__file__).resolve().parents[1]
+
+#: a release dump's suffix: the format rdflib reads it in
+DUMP_FORMATS = {"ttl": "turtle", "nt": "nt", "rdf": "xml", "jsonld": "json-ld", "trig": "trig", "nq": "nquads"}
+
+
+def parse_dump(path: Path) -> rdflib.Graph:
+    """A release dump read by rdflib as one graph (the statements of every graph of TriG and
+    N-Quads, merged)."""
+    fmt = DUMP_FORMATS[path.suffix[1:]]
+    if fmt not in ("trig", "nquads"):
+        return rdflib.Graph().parse(path, format=fmt)
+    ds = rdflib.Dataset()
+    ds.parse(path, format=fmt)
+    graph = rdflib.Graph()
+    for s, p, o, _ in ds.quads((None, None, None, None)):
+        graph.add((s, p, o))
+    return graph
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

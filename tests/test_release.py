@@ -16,8 +16,9 @@ from rdflib.compare import isomorphic
 
 from ilograph.errors import ReleaseError
 from ilograph.release import build, verify
+from tests.conftest import DUMP_FORMATS, parse_dump
 
-FORMATS = {"ttl": "turtle", "nt": "nt", "rdf": "xml", "jsonld": "json-ld", "trig": "trig", "nq": "nquads"}
+FORMATS = DUMP_FORMATS
 
 
 @pytest.fixture(scope="session")
@@ -27,15 +28,7 @@ def source_graph(sources):
 
 @pytest.mark.parametrize("suffix", sorted(FORMATS))
 def test_dump_reparses_isomorphic_to_sources(release, source_graph, suffix):
-    path = release.path / f"ilograph.{suffix}"
-    if suffix in ("trig", "nq"):
-        ds = rdflib.Dataset()
-        ds.parse(path, format=FORMATS[suffix])
-        parsed = rdflib.Graph()
-        for s, p, o, _g in ds.quads((None, None, None, None)):
-            parsed.add((s, p, o))
-    else:
-        parsed = rdflib.Graph().parse(path, format=FORMATS[suffix])
+    parsed = parse_dump(release.path / f"ilograph.{suffix}")
     assert len(parsed) == len(source_graph)
     assert isomorphic(parsed, source_graph)
 

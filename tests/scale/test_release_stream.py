@@ -20,11 +20,12 @@ from rdflib.compare import isomorphic
 from ilograph.load import load
 from ilograph.progress import Progress
 from ilograph.project import open_project
-from ilograph.release import _Validation, _write_files, build
+from ilograph.release import _Validation, _write_files
 from ilograph.validate import Report
+from tests.conftest import DUMP_FORMATS, parse_dump
 
 ROOT = Path(__file__).resolve().parents[2]
-RDFLIB_FORMATS = {"ttl": "turtle", "nt": "nt", "rdf": "xml", "jsonld": "json-ld", "trig": "trig", "nq": "nquads"}
+RDFLIB_FORMATS = DUMP_FORMATS
 OX_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdf": ox.RdfFormat.RDF_XML,
               "jsonld": ox.RdfFormat.JSON_LD, "trig": ox.RdfFormat.TRIG, "nq": ox.RdfFormat.N_QUADS}
 
@@ -99,17 +100,6 @@ def _generated(tmp_path_factory) -> Path:
     return out
 
 
-def _rdflib_graph(path: Path, suffix: str) -> rdflib.Graph:
-    if suffix in ("trig", "nq"):
-        ds = rdflib.Dataset()
-        ds.parse(path, format=RDFLIB_FORMATS[suffix])
-        graph = rdflib.Graph()
-        for s, p, o, _ in ds.quads((None, None, None, None)):
-            graph.add((s, p, o))
-        return graph
-    return rdflib.Graph().parse(path, format=RDFLIB_FORMATS[suffix])
-
-
 def _ox_triples(path: Path, suffix: str) -> rdflib.Graph:
     """The dump as pyoxigraph parses it (a second, independent parser), as an rdflib graph."""
     from ilograph.load import to_rdflib
@@ -150,7 +140,7 @@ def test_edge_cases_reparse_to_the_sources(edge, suffix):
     sources, folder = edge
     expected = sources.to_rdflib()
     path = folder / f"edge.{suffix}"
-    _same(_rdflib_graph(path, suffix), expected, f"rdflib reading edge.{suffix}")
+    _same(parse_dump(path), expected, f"rdflib reading edge.{suffix}")
     _same(_ox_triples(path, suffix), expected, f"pyoxigraph reading edge.{suffix}")
 
 
@@ -194,7 +184,7 @@ def test_generated_project_every_format_and_byte_identical_builds(tmp_path_facto
         assert (a / name).read_bytes() == (b / name).read_bytes(), f"{name} differs between two builds"
     expected = load(open_project(root)).to_rdflib()
     for suffix in sorted(RDFLIB_FORMATS):
-        _same(_rdflib_graph(a / f"ilo-synthetic.{suffix}", suffix), expected, f"ilo-synthetic.{suffix}")
+        _same(parse_dump(a / f"ilo-synthetic.{suffix}"), expected, f"ilo-synthetic.{suffix}")
     manifest = json.loads((a / "release.json").read_text(encoding="utf-8"))
     assert manifest["triples"] == len(expected)
 
